@@ -1,0 +1,312 @@
+"""The project's configuration: one TOML file parsed once into typed objects.
+
+Every problem is reported at load time with the key that holds it, e.g.
+``report_pipeline.toml: repositories[1].source: must be one of git, github, sample (got 'gitlab')``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+CONFIG_ENV = "REPORT_PIPELINE_CONFIG"
+DEFAULT_CONFIG_NAME = "report_pipeline.toml"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ("git", "github", "sample")
+LANGUAGES = ("en", "zh")
+REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing, unreadable or invalid."""
+
+
+@dataclass(frozen=True)
+class HighlightConfig:
+    """How many PRs of a week are highlighted: ``share`` of the week, clamped to [min, max]."""
+
+    share: float = 0.1
+    min: int = 3
+    max: int = 20
+
+    def count(self, pr_count: int) -> int:
+        """The number of highlights for a week of ``pr_count`` PRs."""
+        if pr_count <= 0:
+            return 0
+        wanted = round(pr_count * self.share)
+        return min(pr_count, max(self.min, min(self.max, wanted)))
+
+
+@dataclass(frozen=True)
+class GitHubConfig:
+    """Settings shared by every repository read from GitHub."""
+
+    token_env: str = "GITHUB_TOKEN"
+    max_wait_seconds: float = 900.0
+    page_size: int = 50
+    timeout_seconds: float = 30.0
+    max_retries: int = 6
+
+
+@dataclass(frozen=True)
+class RepositoryConfig:
+    """One repository to report on."""
+
+    name: str
+    source: str
+    rules: str = "default"
+    path: Path | None = None  # sample file or git clone
+    branch: str | None = None  # git: default branch (HEAD's when unset)
+    api_url: str = "https://api.github.com"
+    graphql_url: str = "https://api.github.com/graphql"
+    enrich_from_github: bool = False  # git: labels and reviews from GitHub when a token is set
+
+    @property
+    def owner(self) -> str:
+        """The part before the slash."""
+        return self.name.split("/", 1)[0]
+
+    @property
+    def repo(self) -> str:
+        """The part after the slash."""
+        return self.name.split("/", 1)[1]
+
+    @property
+    def slug(self) -> str:
+        """A filesystem-safe name: ``owner__repo``."""
+        return f"{self.owner}__{self.repo}"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration."""
+
+    path: Path | None
+    timezone: str = "UTC"
+    languages: tuple[str, ...] = LANGUAGES
+    output_dir: Path = PROJECT_ROOT / "data" / "reports"
+    warehouse_dir: Path = PROJECT_ROOT / "data" / "warehouse"
+    first_week: str = "2025-01-06"
+    rules_dirs: tuple[Path, ...] = ()
+    highlights: HighlightConfig = field(default_factory=HighlightConfig)
+    github: GitHubConfig = field(default_factory=GitHubConfig)
+    repositories: tuple[RepositoryConfig, ...] = ()
+    trend_weeks: int = 12
+
+    def repository(self, name: str) -> RepositoryConfig:
+        """The repository called ``name``; ``ConfigError`` when it is not configured."""
+        for repo in self.repositories:
+            if repo.name == name:
+                return repo
+        known = ", ".join(r.name for r in self.repositories) or "none"
+        raise ConfigError(f"repository {name!r} is not configured (configured: {known})")
+
+
+def config_path() -> Path:
+    """Where the configuration is read from: ``$REPORT_PIPELINE_CONFIG``, else ``./report_pipeline.toml``, else the project root's."""
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return Path(env).expanduser()
+    local = Path.cwd() / DEFAULT_CONFIG_NAME
+    if local.exists():
+        return local
+    return PROJECT_ROOT / DEFAULT_CONFIG_NAME
+
+
+def load_config(path: str | os.PathLike | None = None) -> Config:
+    """Read and validate the configuration file (see ``config_path`` for the default)."""
+    path = Path(path) if path is not None else config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found (set {CONFIG_ENV} or create it)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_config(raw, base_dir=path.resolve().parent, path=path)
+
+
+def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) -> Config:
+    """Validate an already-parsed TOML document; relative paths resolve against ``base_dir``."""
+    where = f"{path}: " if path else ""
+    try:
+        return _parse(raw, base_dir, path)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}{exc}") from None
+
+
+_TOP_KEYS = {
+    "timezone", "languages", "output_dir", "warehouse_dir", "first_week", "rules_dirs",
+    "highlights", "github", "repositories", "trend_weeks",
+}
+_REPO_KEYS = {"name", "source", "rules", "path", "branch", "api_url", "graphql_url", "enrich_from_github"}
+
+
+def _parse(raw: dict[str, Any], base_dir: Path, path: Path | None) -> Config:
+    _no_unknown(raw, _TOP_KEYS, "")
+    timezone = _str(raw, "timezone", "UTC")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"timezone: unknown time zone {timezone!r} (use an IANA name such as 'Asia/Shanghai')") from None
+
+    languages = raw.get("languages", list(LANGUAGES))
+    if not isinstance(languages, list) or not languages or not all(isinstance(x, str) for x in languages):
+        raise ConfigError("languages: must be a non-empty list of language codes")
+    for lang in languages:
+        if lang not in LANGUAGES:
+            raise ConfigError(f"languages: unsupported language {lang!r} (supported: {', '.join(LANGUAGES)})")
+
+    first_week = _str(raw, "first_week", "2025-01-06")
+    try:
+        day = dt.date.fromisoformat(first_week)
+    except ValueError:
+        raise ConfigError(f"first_week: {first_week!r} is not a date YYYY-MM-DD") from None
+    if day.weekday() != 0:
+        raise ConfigError(f"first_week: {first_week} is a {day:%A}; weeks start on Monday")
+
+    trend_weeks = raw.get("trend_weeks", 12)
+    if not isinstance(trend_weeks, int) or isinstance(trend_weeks, bool) or not 2 <= trend_weeks <= 52:
+        raise ConfigError("trend_weeks: must be an integer from 2 to 52")
+
+    rules_dirs = raw.get("rules_dirs", [])
+    if not isinstance(rules_dirs, list) or not all(isinstance(x, str) for x in rules_dirs):
+        raise ConfigError("rules_dirs: must be a list of directory paths")
+
+    repos_raw = raw.get("repositories", [])
+    if not isinstance(repos_raw, list) or not repos_raw:
+        raise ConfigError("repositories: at least one [[repositories]] table is required")
+    repos = []
+    for i, entry in enumerate(repos_raw):
+        repos.append(_parse_repo(entry, f"repositories[{i}]", base_dir))
+    names = [r.name for r in repos]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"repositories: {', '.join(dupes)} configured more than once")
+
+    return Config(
+        path=path,
+        timezone=timezone,
+        languages=tuple(languages),
+        output_dir=_path(raw, "output_dir", base_dir, "data/reports"),
+        warehouse_dir=_path(raw, "warehouse_dir", base_dir, "data/warehouse"),
+        first_week=first_week,
+        rules_dirs=tuple((base_dir / d).resolve() for d in rules_dirs),
+        highlights=_parse_highlights(raw.get("highlights", {})),
+        github=_parse_github(raw.get("github", {})),
+        repositories=tuple(repos),
+        trend_weeks=trend_weeks,
+    )
+
+
+def _parse_repo(entry: Any, key: str, base_dir: Path) -> RepositoryConfig:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{key}: must be a table")
+    _no_unknown(entry, _REPO_KEYS, key + ".")
+    name = entry.get("name")
+    if not isinstance(name, str) or not REPO_NAME.match(name):
+        raise ConfigError(f"{key}.name: must be 'owner/repo' (got {name!r})")
+    source = entry.get("source")
+    if source not in SOURCES:
+        raise ConfigError(f"{key}.source: must be one of {', '.join(SOURCES)} (got {source!r})")
+    rules = _str(entry, "rules", "default", key + ".")
+    repo_path = None
+    if "path" in entry:
+        if not isinstance(entry["path"], str) or not entry["path"]:
+            raise ConfigError(f"{key}.path: must be a non-empty string")
+        repo_path = (base_dir / Path(entry["path"]).expanduser()).resolve()
+    if source in ("sample", "git") and repo_path is None:
+        raise ConfigError(f"{key}.path: required for source = {source!r}")
+    api_url = _str(entry, "api_url", "https://api.github.com", key + ".").rstrip("/")
+    graphql_default = "https://api.github.com/graphql"
+    if "api_url" in entry and "graphql_url" not in entry and api_url.endswith("/api/v3"):
+        # GitHub Enterprise Server: https://HOST/api/v3 -> https://HOST/api/graphql
+        graphql_default = api_url[: -len("/v3")] + "/graphql"
+    graphql_url = _str(entry, "graphql_url", graphql_default, key + ".")
+    for url_key, url in (("api_url", api_url), ("graphql_url", graphql_url)):
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{key}.{url_key}: must be an http(s) URL (got {url!r})")
+    enrich = entry.get("enrich_from_github", False)
+    if not isinstance(enrich, bool):
+        raise ConfigError(f"{key}.enrich_from_github: must be true or false")
+    branch = entry.get("branch")
+    if branch is not None and (not isinstance(branch, str) or not branch):
+        raise ConfigError(f"{key}.branch: must be a non-empty string")
+    return RepositoryConfig(
+        name=name, source=source, rules=rules, path=repo_path, branch=branch,
+        api_url=api_url, graphql_url=graphql_url, enrich_from_github=enrich,
+    )
+
+
+def _parse_highlights(raw: Any) -> HighlightConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError("highlights: must be a table")
+    _no_unknown(raw, {"share", "min", "max"}, "highlights.")
+    share = raw.get("share", 0.1)
+    if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 < share <= 1:
+        raise ConfigError("highlights.share: must be a number in (0, 1]")
+    lo, hi = raw.get("min", 3), raw.get("max", 20)
+    for k, v in (("min", lo), ("max", hi)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise ConfigError(f"highlights.{k}: must be a non-negative integer")
+    if lo > hi:
+        raise ConfigError(f"highlights.min: {lo} is larger than highlights.max {hi}")
+    return HighlightConfig(share=float(share), min=lo, max=hi)
+
+
+def _parse_github(raw: Any) -> GitHubConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError("github: must be a table")
+    _no_unknown(raw, {"token_env", "max_wait_seconds", "page_size", "timeout_seconds", "max_retries"}, "github.")
+    token_env = _str(raw, "token_env", "GITHUB_TOKEN", "github.")
+    nums = {}
+    for k, default, lo, hi in (
+        ("max_wait_seconds", 900.0, 0, 86400),
+        ("page_size", 50, 1, 100),
+        ("timeout_seconds", 30.0, 1, 600),
+        ("max_retries", 6, 0, 20),
+    ):
+        v = raw.get(k, default)
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not lo <= v <= hi:
+            raise ConfigError(f"github.{k}: must be a number from {lo} to {hi}")
+        nums[k] = v
+    if not float(nums["page_size"]).is_integer() or not float(nums["max_retries"]).is_integer():
+        raise ConfigError("github.page_size and github.max_retries: must be integers")
+    return GitHubConfig(
+        token_env=token_env,
+        max_wait_seconds=float(nums["max_wait_seconds"]),
+        page_size=int(nums["page_size"]),
+        timeout_seconds=float(nums["timeout_seconds"]),
+        max_retries=int(nums["max_retries"]),
+    )
+
+
+def _no_unknown(raw: dict, allowed: set[str], prefix: str) -> None:
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ConfigError(f"{prefix}{unknown[0]}: unknown key (allowed: {', '.join(sorted(allowed))})")
+
+
+def _str(raw: dict, key: str, default: str, prefix: str = "") -> str:
+    value = raw.get(key, default)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{prefix}{key}: must be a non-empty string (got {value!r})")
+    return value
+
+
+def _path(raw: dict, key: str, base_dir: Path, default: str) -> Path:
+    value = _str(raw, key, default)
+    return (base_dir / Path(value).expanduser()).resolve()

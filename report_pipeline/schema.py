@@ -1,0 +1,163 @@
+"""The table schemas every layer agrees on.
+
+Every source produces rows in ``RAW_SCHEMA``; everything downstream is
+source-agnostic. ``ENRICHED_SCHEMA`` adds the classification columns,
+``REVIEWS_SCHEMA`` holds review comments of highlight PRs.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+
+FILE_TYPE = pa.struct(
+    [
+        pa.field("path", pa.string()),
+        pa.field("previous_path", pa.string()),
+        pa.field("additions", pa.int64()),
+        pa.field("deletions", pa.int64()),
+        # GitHub's PatchStatus names: ADDED, MODIFIED, DELETED, RENAMED, COPIED, CHANGED
+        pa.field("change_type", pa.string()),
+    ]
+)
+
+RAW_SCHEMA = pa.schema(
+    [
+        pa.field("repo", pa.string(), nullable=False),
+        pa.field("number", pa.int64(), nullable=False),
+        pa.field("title", pa.string()),
+        pa.field("body", pa.string()),
+        pa.field("url", pa.string()),
+        pa.field("author", pa.string()),
+        # GitHub's CommentAuthorAssociation (FIRST_TIME_CONTRIBUTOR, CONTRIBUTOR, MEMBER ...) where known
+        pa.field("author_association", pa.string()),
+        pa.field("created_at", pa.timestamp("us", tz="UTC")),
+        pa.field("merged_at", pa.timestamp("us", tz="UTC"), nullable=False),
+        pa.field("labels", pa.list_(pa.string())),
+        pa.field("additions", pa.int64()),
+        pa.field("deletions", pa.int64()),
+        pa.field("changed_files", pa.int64()),
+        pa.field("files", pa.list_(FILE_TYPE)),
+        # nullable: a git clone or the sample may not know them
+        pa.field("review_count", pa.int64()),
+        pa.field("comment_count", pa.int64()),
+        pa.field("base_ref", pa.string()),
+        pa.field("merge_commit_sha", pa.string()),
+        pa.field("source", pa.string()),
+    ]
+)
+
+REASON_TYPE = pa.struct(
+    [
+        # machine-readable reason code, e.g. "size", "core_path"; templates translate it
+        pa.field("code", pa.string()),
+        pa.field("points", pa.float64()),
+        # language-neutral argument shown beside the reason (a number, a module list ...)
+        pa.field("value", pa.string()),
+    ]
+)
+
+ENRICHED_SCHEMA = pa.schema(
+    list(RAW_SCHEMA)
+    + [
+        pa.field("kind", pa.string()),
+        pa.field("tags", pa.list_(pa.string())),
+        pa.field("modules", pa.list_(pa.string())),
+        pa.field("risks", pa.list_(pa.string())),
+        pa.field("score", pa.float64()),
+        pa.field("score_reasons", pa.list_(REASON_TYPE)),
+        pa.field("highlight", pa.bool_()),
+        pa.field("summary", pa.string()),
+    ]
+)
+
+REVIEWS_SCHEMA = pa.schema(
+    [
+        pa.field("number", pa.int64()),
+        pa.field("author", pa.string()),
+        pa.field("path", pa.string()),
+        pa.field("body", pa.string()),
+        pa.field("created_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+KINDS = (
+    "feature",
+    "bugfix",
+    "performance",
+    "refactor",
+    "docs",
+    "tests",
+    "ci/build",
+    "dependencies",
+    "revert",
+    "chore",
+)
+
+RISKS = (
+    "core_path",
+    "missing_tests",
+    "platform_compat",
+    "interface_change",
+    "kernel_safety",
+    "dependency_change",
+    "large_change",
+)
+
+
+def empty_frame(schema: pa.Schema) -> pd.DataFrame:
+    """An empty DataFrame with the columns of ``schema``."""
+    return schema.empty_table().to_pandas()
+
+
+def to_table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    """Convert ``df`` to an Arrow table of exactly ``schema`` (extra columns dropped).
+
+    Raises ``ValueError`` naming the column when a value does not fit.
+    """
+    missing = [f.name for f in schema if f.name not in df.columns]
+    if missing:
+        raise ValueError(f"frame lacks columns {missing} required by the schema")
+    arrays = []
+    for field in schema:
+        try:
+            arrays.append(pa.array(_values(df[field.name]), type=field.type, from_pandas=True))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
+            raise ValueError(f"column {field.name!r} does not fit {field.type}: {exc}") from exc
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _values(series: pd.Series) -> list:
+    # numpy arrays that pyarrow hands back for list columns must become lists again
+    out = []
+    for value in series.tolist():
+        out.append(_plain(value))
+    return out
+
+
+def _plain(value):
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value
+
+
+def from_table(table: pa.Table) -> pd.DataFrame:
+    """Arrow table to DataFrame with list columns as Python lists (not numpy arrays)."""
+    df = table.to_pandas()
+    for field in table.schema:
+        if pa.types.is_list(field.type):
+            df[field.name] = [_plain(v) if v is not None else [] for v in df[field.name].tolist()]
+    return df
+
+
+def normalize(df: pd.DataFrame, schema: pa.Schema) -> pd.DataFrame:
+    """Round-trip ``df`` through ``schema`` so every source yields identical dtypes."""
+    return from_table(to_table(df, schema))
