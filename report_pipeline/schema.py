@@ -107,7 +107,7 @@ RISKS = (
 
 def empty_frame(schema: pa.Schema) -> pd.DataFrame:
     """An empty DataFrame with the columns of ``schema``."""
-    return schema.empty_table().to_pandas()
+    return from_table(schema.empty_table())
 
 
 def to_table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
@@ -154,7 +154,9 @@ def from_table(table: pa.Table) -> pd.DataFrame:
     df = table.to_pandas()
     for field in table.schema:
         if pa.types.is_list(field.type):
-            df[field.name] = [_plain(v) if v is not None else [] for v in df[field.name].tolist()]
+            values = [_plain(v) if v is not None else [] for v in df[field.name].tolist()]
+            # dtype=object keeps empty frames' list columns from turning into float64
+            df[field.name] = pd.Series(values, index=df.index, dtype=object)
     return df
 
 

@@ -1,0 +1,183 @@
+"""``report-pipeline``: build reports from cron or CI through Dagster, without the UI.
+
+    report-pipeline build --week 2026-11-16            # one week, every repository
+    report-pipeline build --from 2026-08-31 --to 2026-11-16 --repo lumen-ai/lumen
+    report-pipeline check-config
+
+A range of weeks runs as one Dagster run per repository (a single-run backfill), recorded
+in the persistent Dagster instance (``$DAGSTER_HOME``, default ``.dagster_home`` beside the
+configuration file), so the UI shows what the command built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+from report_pipeline.config import CONFIG_ENV, Config, ConfigError, config_path, load_config
+from report_pipeline.weeks import last_complete_week, monday_on_or_before
+
+
+class UsageError(Exception):
+    """A command-line argument is wrong; the message says which."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "config", None):
+        os.environ[CONFIG_ENV] = str(Path(args.config).resolve())
+    try:
+        config = load_config()
+        if args.command == "check-config":
+            print(f"{config.path}: OK, {len(config.repositories)} repositories: "
+                  + ", ".join(f"{r.name} ({r.source})" for r in config.repositories))
+            return 0
+        if args.command == "weeks":
+            for week in _available_weeks(config):
+                print(week)
+            return 0
+        return _build(config, args)
+    except (ConfigError, UsageError) as exc:
+        print(f"report-pipeline: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="report-pipeline", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", help=f"configuration file (default: ${CONFIG_ENV} or ./report_pipeline.toml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build", help="materialize the report assets for one week or a range of weeks")
+    when = build.add_mutually_exclusive_group()
+    when.add_argument("--week", help="the week's Monday (any day of the week is accepted); default: last complete week")
+    when.add_argument("--from", dest="start", help="first week of a range (with --to)")
+    build.add_argument("--to", dest="end", help="last week of a range (default: last complete week)")
+    build.add_argument("--repo", action="append", help="owner/name (repeatable); default: every configured repository")
+    build.add_argument("--verbose", "-v", action="store_true", help="show Dagster's run log")
+    for cmd in (build,):
+        cmd.add_argument("--config", help=argparse.SUPPRESS)
+    sub.add_parser("check-config", help="validate the configuration and list its repositories")
+    sub.add_parser("weeks", help="list the week partitions available")
+    return parser
+
+
+def _build(config: Config, args) -> int:
+    weeks = _weeks(config, args)
+    repos = args.repo or [r.name for r in config.repositories]
+    for name in repos:
+        config.repository(name)  # ConfigError naming the configured ones
+
+    _ensure_dagster_home(config)
+    import dagster as dg
+
+    from report_pipeline.dagster_defs.definitions import build_definitions
+    from report_pipeline.dagster_defs.partitions import partition_key
+    from report_pipeline.dagster_defs.schedules import JOB_NAME
+    from report_pipeline.publish import report_paths
+
+    defs = build_definitions(config)
+    job = defs.resolve_job_def(JOB_NAME)
+    level = "INFO" if args.verbose else "WARNING"
+    run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
+    failed = False
+    with dg.DagsterInstance.get() as instance:
+        for name in repos:
+            tags = {"report_pipeline/cli": "build"}
+            if len(weeks) == 1:
+                kwargs = {"partition_key": partition_key(name, weeks[0])}
+            else:
+                tags |= {
+                    "dagster/asset_partition_range_start": str(partition_key(name, weeks[0])),
+                    "dagster/asset_partition_range_end": str(partition_key(name, weeks[-1])),
+                }
+                kwargs = {}
+            label = weeks[0] if len(weeks) == 1 else f"{weeks[0]} .. {weeks[-1]} ({len(weeks)} weeks)"
+            print(f"{name}: building {label}", file=sys.stderr)
+            result = job.execute_in_process(
+                instance=instance, tags=tags, run_config=run_config, raise_on_error=False, **kwargs
+            )
+            if not result.success:
+                failed = True
+                for message in _failures(result):
+                    print(f"report-pipeline: error: {name}: {message}", file=sys.stderr)
+                continue
+            for week in weeks:
+                paths = report_paths(config.output_dir, name, week, config.languages)
+                for path in paths.values():
+                    print(path)
+    if not failed:
+        print(config.output_dir / "index.html")
+    return 1 if failed else 0
+
+
+def _failures(result) -> list[str]:
+    messages = []
+    for event in result.all_events:
+        if event.is_step_failure or event.is_run_failure:
+            data = event.step_failure_data if event.is_step_failure else None
+            error = data.error if data else None
+            if error is not None:
+                # the innermost cause carries our own message (GitHubAuthError, GitSourceError ...)
+                while error.cause is not None:
+                    error = error.cause
+                messages.append(f"{error.cls_name}: {error.message.strip()}")
+            elif event.message and not messages:
+                messages.append(event.message)
+    return messages or ["the run failed (see the Dagster UI for its log)"]
+
+
+def _weeks(config: Config, args) -> list[str]:
+    latest = last_complete_week(dt.datetime.now(dt.timezone.utc), config.timezone)
+    if args.start:
+        start = _monday(args.start, "--from")
+        end = _monday(args.end, "--to") if args.end else latest
+    elif args.end:
+        raise UsageError("--to needs --from")
+    else:
+        start = end = _monday(args.week, "--week") if args.week else latest
+    if start > end:
+        raise UsageError(f"--from {start} is after --to {end}")
+    if start < config.first_week:
+        raise UsageError(f"week {start} is before first_week = {config.first_week} in {config.path}")
+    if end > latest:
+        raise UsageError(f"week {end} has not ended yet in {config.timezone}; the latest complete week is {latest}")
+    weeks, day = [], dt.date.fromisoformat(start)
+    while day.isoformat() <= end:
+        weeks.append(day.isoformat())
+        day += dt.timedelta(weeks=1)
+    return weeks
+
+
+def _monday(text: str, flag: str) -> str:
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{flag}: {text!r} is not a date YYYY-MM-DD") from None
+    return monday_on_or_before(day).isoformat()
+
+
+def _available_weeks(config: Config) -> list[str]:
+    latest = last_complete_week(dt.datetime.now(dt.timezone.utc), config.timezone)
+    out, day = [], dt.date.fromisoformat(config.first_week)
+    while day.isoformat() <= latest:
+        out.append(day.isoformat())
+        day += dt.timedelta(weeks=1)
+    return out
+
+
+def _ensure_dagster_home(config: Config) -> None:
+    if os.environ.get("DAGSTER_HOME"):
+        return
+    base = config.path.resolve().parent if config.path else config_path().resolve().parent
+    home = base / ".dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").touch(exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""``highlight_reviews``: what reviewers said on the week's highlight PRs (a handful of requests)."""
+
+
+import dagster as dg
+
+from report_pipeline.config import Config
+from report_pipeline.dagster_defs.assets._common import (
+    column_schema, for_partition, markdown_table, output_value, run_partitions,
+)
+from report_pipeline.dagster_defs.resources import GitHubResource
+from report_pipeline.schema import REVIEWS_SCHEMA, empty_frame
+from report_pipeline.sources import extract_reviews
+
+
+def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefinition:
+    """The review-comments asset; sources without reviews yield an empty table and say so."""
+
+    @dg.asset(
+        name="highlight_reviews",
+        partitions_def=partitions,
+        group_name="report",
+        kinds={"github", "pandas", "parquet"},
+        description=(
+            "Review comments (review threads and review bodies) of the week's highlight PRs, so the "
+            "report can say what reviewers discussed. Only highlight PRs are fetched: a few requests "
+            "a week. Sources without reviews (a plain git clone) yield an empty table."
+        ),
+        metadata={"dagster/column_schema": column_schema(REVIEWS_SCHEMA)},
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool="github_api",
+    )
+    def highlight_reviews(context: dg.AssetExecutionContext, github: GitHubResource, enriched_pull_requests):
+        results, skipped = {}, []
+        for key, repo_name, _week in run_partitions(context):
+            repo = config.repository(repo_name)
+            enriched = for_partition(enriched_pull_requests, key)
+            numbers = sorted(int(n) for n in enriched.loc[enriched["highlight"], "number"])
+            frame, meta = extract_reviews(repo, numbers, github_client=lambda r: github.client_for(r, log=context.log.info))
+            if frame is None:
+                skipped.append(f"{key}: {meta['skipped']}")
+                frame = empty_frame(REVIEWS_SCHEMA)
+            results[key] = frame
+        last = results[max(results)]
+        yield dg.Output(
+            output_value(results),
+            metadata={
+                "dagster/row_count": sum(len(f) for f in results.values()),
+                "partitions": len(results),
+                "skipped": dg.MetadataValue.json(skipped[:20]),
+                "preview": dg.MetadataValue.md(markdown_table(last, ["number", "author", "path", "body"])),
+            },
+        )
+
+    return highlight_reviews

@@ -1,0 +1,273 @@
+"""The report model: the JSON report's object, built from the week's aggregates.
+
+Every template renders from this one dict, so every figure in the text is a figure of
+``weekly_aggregates``. The schema is documented in ``docs/report-json.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+
+import pandas as pd
+
+from report_pipeline.weeks import WeekWindow
+
+SCHEMA_VERSION = "1.0"
+# a share must move this much (and the count by MIN_MOVE_COUNT) to be called a movement
+MOVE_SHARE = 0.08
+MOVE_COUNT = 3
+MAX_MOVEMENTS = 6
+# suggestions that name PRs keep the list short enough to act on
+SUGGESTION_PRS = 8
+
+
+def build_report_model(
+    repository: str,
+    window: WeekWindow,
+    aggregates: pd.DataFrame,
+    enriched: pd.DataFrame,
+    reviews: pd.DataFrame | None = None,
+    source: str = "sample",
+    generated_at: dt.datetime | None = None,
+    web_url: str = "https://github.com",
+) -> dict:
+    """The report model of one week (see ``docs/report-json.md``)."""
+    generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
+    agg = aggregates[aggregates["week"] == window.key] if len(aggregates) else aggregates
+    trend_rows = aggregates[aggregates["section"] == "trend"] if len(aggregates) else aggregates
+    summary_rows = _section(agg, "summary")
+
+    summary = {key: _num(row["value"]) for key, row in summary_rows.items()}
+    has_previous = any(_present(row["previous_value"]) for row in summary_rows.values())
+    summary["previous"] = (
+        {"week": window.previous().key}
+        | {k: _num(row["previous_value"]) for k, row in summary_rows.items() if k != "first_time_author_count"}
+        if has_previous
+        else None
+    )
+    has_trailing = any(_present(row["trailing_value"]) for row in summary_rows.values())
+    trailing_weeks = len({w for w in trend_rows["week"] if w < window.key and w >= window.previous(4).key}) if len(trend_rows) else 0
+    summary["trailing"] = (
+        {"weeks": trailing_weeks}
+        | {k: _num(summary_rows[k]["trailing_value"]) for k in ("pr_count", "mean_score") if k in summary_rows}
+        if has_trailing
+        else None
+    )
+
+    dims = {name: _dimension(agg, section) for name, section in
+            (("kinds", "kind"), ("tags", "tag"), ("modules", "module"), ("risks", "risk"))}
+
+    by_number = {int(n): i for i, n in enumerate(enriched["number"])} if len(enriched) else {}
+    review_map = _reviews(reviews)
+    highlights = []
+    if len(enriched):
+        top = enriched[enriched["highlight"]].sort_values(["score", "number"], ascending=[False, True])
+        for _, pr in top.iterrows():
+            item = _pr(pr, repository, web_url)
+            item["reasons"] = [
+                {"code": r["code"], "points": round(float(r["points"]), 2), "value": r["value"]}
+                for r in (pr["score_reasons"] or [])
+            ]
+            item["summary"] = pr["summary"] or ""
+            item["reviews"] = review_map.get(int(pr["number"])) if reviews is not None else None
+            highlights.append(item)
+
+    pull_requests = []
+    if len(enriched):
+        for _, pr in enriched.sort_values(["score", "number"], ascending=[False, True]).iterrows():
+            item = _pr(pr, repository, web_url)
+            item["highlight"] = bool(pr["highlight"])
+            pull_requests.append(item)
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "repository": repository,
+        "repository_url": f"{web_url}/{repository}",
+        "source": source,
+        "generated_at": generated_at.isoformat(timespec="seconds"),
+        "week": {
+            "key": window.key,
+            "iso": window.iso_label,
+            "start": window.start.date().isoformat(),
+            "end": window.last_day.isoformat(),
+            "timezone": window.timezone,
+            "start_at": window.start.isoformat(),
+            "end_at": window.end.isoformat(),
+        },
+        "summary": summary,
+        **dims,
+        "hot_files": [
+            {"path": key, "pr_count": int(row["value"]), "additions": _int(row["additions"]),
+             "deletions": _int(row["deletions"]), "prs": _ints(row["prs"])}
+            for key, row in _section(agg, "hot_file").items()
+        ],
+        "authors": [
+            {"author": key, "count": int(row["value"]),
+             "first_time": None if not _present(row["first_time"]) else bool(row["first_time"]),
+             "prs": _ints(row["prs"])}
+            for key, row in _section(agg, "author").items()
+        ],
+        "movements": movements(dims),
+        "trend": _trend(trend_rows),
+        "highlights": highlights,
+        "suggestions": suggestions(enriched, dims),
+        "pull_requests": pull_requests,
+    }
+
+
+def movements(dims: dict[str, list[dict]]) -> list[dict]:
+    """Notable rises and falls of kind, module and risk shares against last week or the trailing mean."""
+    found = []
+    for name, dimension in (("kinds", "kind"), ("modules", "module"), ("risks", "risk")):
+        for item in dims[name]:
+            for baseline, share_key, count_key in (
+                ("previous", "previous_share", "previous_count"),
+                ("trailing", "trailing_share", None),
+            ):
+                base = item[share_key]
+                if base is None or item["share"] is None:
+                    continue
+                diff = item["share"] - base
+                base_count = item[count_key] if count_key else None
+                count_change = abs(item["count"] - base_count) if base_count is not None else abs(diff) * 100
+                if abs(diff) >= MOVE_SHARE and max(item["count"], base_count or 0) >= MOVE_COUNT and count_change >= 2:
+                    found.append({
+                        "dimension": dimension, "key": item["key"], "share": item["share"],
+                        "baseline_share": base, "baseline": baseline, "count": item["count"],
+                        "baseline_count": base_count, "direction": "up" if diff > 0 else "down",
+                    })
+                    break  # one movement per key: last week's comparison wins
+    found.sort(key=lambda m: -abs(m["share"] - m["baseline_share"]))
+    return found[:MAX_MOVEMENTS]
+
+
+def suggestions(enriched: pd.DataFrame, dims: dict[str, list[dict]]) -> list[dict]:
+    """Follow-up suggestions derived from the week's risks, most urgent first."""
+    if not len(enriched):
+        return []
+    out = []
+    ranked = enriched.sort_values(["score", "number"], ascending=[False, True])
+
+    def prs_where(pred) -> list[int]:
+        return [int(n) for n, risks in zip(ranked["number"], ranked["risks"]) if pred(set(risks or ()))]
+
+    rules = (
+        ("core_without_tests", lambda r: {"core_path", "missing_tests"} <= r),
+        ("kernel_review", lambda r: "kernel_safety" in r),
+        ("interface_docs", lambda r: "interface_change" in r),
+        ("platform_coverage", lambda r: "platform_compat" in r),
+        ("dependency_audit", lambda r: "dependency_change" in r),
+        ("large_change_followup", lambda r: "large_change" in r),
+    )
+    for code, pred in rules:
+        prs = prs_where(pred)
+        if prs:
+            out.append({"code": code, "prs": prs[:SUGGESTION_PRS], "count": len(prs)})
+    bugfix = next((k for k in dims["kinds"] if k["key"] == "bugfix"), None)
+    if bugfix and bugfix["share"] is not None:
+        base = bugfix["previous_share"] if bugfix["previous_share"] is not None else bugfix["trailing_share"]
+        if base is not None and bugfix["share"] - base >= MOVE_SHARE and bugfix["count"] >= MOVE_COUNT:
+            out.append({"code": "bugfix_surge", "prs": bugfix["prs"][:SUGGESTION_PRS], "count": bugfix["count"]})
+    if not out:
+        out.append({"code": "no_risk", "prs": [], "count": 0})
+    return out
+
+
+def _dimension(agg: pd.DataFrame, section: str) -> list[dict]:
+    items = []
+    for key, row in _section(agg, section).items():
+        count = int(row["value"])
+        if count == 0 and section != "risk" and not _present(row["previous_value"]):
+            continue
+        items.append({
+            "key": key, "count": count, "share": _float(row["share"]),
+            "previous_count": _int(row["previous_value"]), "previous_share": _float(row["previous_share"]),
+            "trailing_share": _float(row["trailing_share"]), "prs": _ints(row["prs"]),
+        })
+    items.sort(key=lambda i: (-i["count"], i["key"]))
+    # zero-count entries only serve movements ("fell to 0"); keep them last
+    return items
+
+
+def _trend(rows: pd.DataFrame) -> list[dict]:
+    weeks: dict[str, dict] = {}
+    for week, key, value in zip(rows["week"], rows["key"], rows["value"]):
+        entry = weeks.setdefault(week, {"week": week, "pr_count": 0, "highlight_count": 0,
+                                        "mean_score": None, "risks": {}, "kinds": {}})
+        if key.startswith("risk:"):
+            entry["risks"][key[5:]] = int(value)
+        elif key.startswith("kind:"):
+            entry["kinds"][key[5:]] = int(value)
+        elif key == "mean_score":
+            entry[key] = _num(value)
+        else:
+            entry[key] = int(value)
+    return [weeks[w] for w in sorted(weeks)]
+
+
+def _pr(pr: pd.Series, repository: str, web_url: str) -> dict:
+    url = pr["url"] if isinstance(pr["url"], str) and pr["url"] else f"{web_url}/{repository}/pull/{int(pr['number'])}"
+    merged = pr["merged_at"]
+    return {
+        "number": int(pr["number"]),
+        "title": pr["title"] or "",
+        "url": url,
+        "author": pr["author"] if isinstance(pr["author"], str) else None,
+        "kind": pr["kind"],
+        "tags": list(pr["tags"] or []),
+        "modules": list(pr["modules"] or []),
+        "risks": list(pr["risks"] or []),
+        "score": round(float(pr["score"]), 2),
+        "additions": _int(pr["additions"]) or 0,
+        "deletions": _int(pr["deletions"]) or 0,
+        "changed_files": _int(pr["changed_files"]) or 0,
+        "merged_at": merged.isoformat() if isinstance(merged, (pd.Timestamp, dt.datetime)) else None,
+    }
+
+
+def _reviews(reviews: pd.DataFrame | None) -> dict[int, list[dict]]:
+    out: dict[int, list[dict]] = {}
+    if reviews is None or not len(reviews):
+        return out
+    for _, r in reviews.sort_values(["number", "created_at"]).iterrows():
+        out.setdefault(int(r["number"]), []).append(
+            {"author": r["author"], "path": r["path"] if isinstance(r["path"], str) else None, "body": r["body"] or ""}
+        )
+    return out
+
+
+def _section(agg: pd.DataFrame, section: str) -> dict[str, pd.Series]:
+    if not len(agg):
+        return {}
+    part = agg[agg["section"] == section]
+    return {key: row for key, (_, row) in zip(part["key"], part.iterrows())}
+
+
+def _present(value) -> bool:
+    if value is None:
+        return False
+    try:
+        return not (isinstance(value, float) and math.isnan(value)) and value is not pd.NA
+    except TypeError:
+        return True
+
+
+def _num(value):
+    if not _present(value):
+        return None
+    value = float(value)
+    return int(value) if value.is_integer() else round(value, 2)
+
+
+def _int(value):
+    return int(value) if _present(value) else None
+
+
+def _float(value):
+    return round(float(value), 4) if _present(value) else None
+
+
+def _ints(values: Iterable | None) -> list[int]:
+    return [int(v) for v in (values if values is not None else [])]

@@ -1,0 +1,69 @@
+"""Configuration: a valid file loads; every invalid one names its key and problem."""
+
+from __future__ import annotations
+
+import pytest
+
+from report_pipeline.config import ConfigError, HighlightConfig, load_config
+from report_pipeline_tests.conftest import PROJECT, write_config
+
+
+def test_project_config_loads():
+    config = load_config(PROJECT / "report_pipeline.toml")
+    assert config.timezone == "UTC"
+    assert config.languages == ("en", "zh")
+    repo = config.repository("lumen-ai/lumen")
+    assert repo.source == "sample" and repo.path.exists()
+    assert config.output_dir == (PROJECT / "data" / "reports").resolve()
+
+
+def test_enterprise_graphql_url_follows_api_url(tmp_path):
+    repos = '[[repositories]]\nname = "o/r"\nsource = "github"\napi_url = "https://ghe.example.com/api/v3"\n'
+    config = load_config(write_config(tmp_path, repos=repos))
+    assert config.repositories[0].graphql_url == "https://ghe.example.com/api/graphql"
+
+
+BAD = [
+    ({"timezone": '"Mars/Olympus"'}, None, "timezone: unknown time zone 'Mars/Olympus'"),
+    ({"languages": '["en", "fr"]'}, None, "languages: unsupported language 'fr'"),
+    ({"first_week": '"2026-09-01"'}, None, "first_week: 2026-09-01 is a Tuesday"),
+    ({"colour": '"blue"'}, None, "colour: unknown key"),
+    ({}, '[[repositories]]\nname = "lumen"\nsource = "sample"\npath = "x"\n', "repositories[0].name: must be 'owner/repo'"),
+    ({}, '[[repositories]]\nname = "a/b"\nsource = "gitlab"\n', "repositories[0].source: must be one of git, github, sample (got 'gitlab')"),
+    ({}, '[[repositories]]\nname = "a/b"\nsource = "git"\n', "repositories[0].path: required for source = 'git'"),
+    ({}, '[[repositories]]\nname = "a/b"\nsource = "github"\napi_url = "ftp://x"\n', "repositories[0].api_url: must be an http(s) URL"),
+    ({}, '[[repositories]]\nname = "a/b"\nsource = "github"\n[[repositories]]\nname = "a/b"\nsource = "github"\n', "repositories: a/b configured more than once"),
+    ({}, "", "repositories: at least one [[repositories]] table is required"),
+]
+
+
+@pytest.mark.parametrize("top,repos,message", BAD)
+def test_invalid_config_names_key(tmp_path, top, repos, message):
+    path = write_config(tmp_path, repos=repos, **top)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert message in str(info.value)
+    assert str(path) in str(info.value)
+
+
+def test_highlight_bounds_invalid(tmp_path):
+    path = write_config(tmp_path, extra="[highlights]\nmin = 9\nmax = 3\n")
+    with pytest.raises(ConfigError, match="highlights.min: 9 is larger than highlights.max 3"):
+        load_config(path)
+
+
+def test_not_toml(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("timezone = \n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)
+
+
+def test_missing_file_names_env_var(tmp_path):
+    with pytest.raises(ConfigError, match="REPORT_PIPELINE_CONFIG"):
+        load_config(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize("n,expected", [(0, 0), (2, 2), (10, 3), (40, 4), (183, 18), (500, 20)])
+def test_highlight_count(n, expected):
+    assert HighlightConfig(share=0.1, min=3, max=20).count(n) == expected
