@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from report_pipeline.config import CONFIG_ENV, Config, ConfigError, config_path, load_config
+from report_pipeline.config import CONFIG_ENV, PROJECT_ROOT, Config, ConfigError, config_path, load_config
 from report_pipeline.weeks import last_complete_week, monday_on_or_before
 
 
@@ -175,7 +175,14 @@ def _ensure_dagster_home(config: Config) -> None:
     base = config.path.resolve().parent if config.path else config_path().resolve().parent
     home = base / ".dagster_home"
     home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").touch(exist_ok=True)
+    settings = home / "dagster.yaml"
+    if not settings.exists():
+        # the project's default instance settings: GitHub pool limit, run queue limits
+        template = PROJECT_ROOT / "deploy" / "dagster.yaml"
+        settings.write_text(
+            template.read_text(encoding="utf-8") if template.exists() else "telemetry:\n  enabled: false\n",
+            encoding="utf-8",
+        )
     os.environ["DAGSTER_HOME"] = str(home)
 
 

@@ -12,7 +12,7 @@ from report_pipeline.dagster_defs.resources import github_resource
 from report_pipeline.dagster_defs.schedules import build_job, build_schedule
 
 
-def build_definitions(config: Config) -> dg.Definitions:
+def build_definitions(config: Config, executor: dg.ExecutorDefinition = dg.in_process_executor) -> dg.Definitions:
     """Assets, job, schedule and resources for ``config``.
 
     Runs execute in one process: the steps are light, and a process per step would cost
@@ -28,5 +28,5 @@ def build_definitions(config: Config) -> dg.Definitions:
             "io_manager": WeeklyParquetIOManager(base_path=str(config.warehouse_dir)),
             "github": github_resource(config),
         },
-        executor=dg.in_process_executor,
+        executor=executor,
     )
