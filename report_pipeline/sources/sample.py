@@ -1,0 +1,200 @@
+"""Merged pull requests read from a local JSONL file (the bundled sample, or benchmark data).
+
+The format is the one of ``/work/shared/data/pulls`` (one PR object per line, plain or
+gzip-compressed) plus optional ``labels``, ``review_count``, ``comment_count``,
+``author_association`` and ``review_comments`` fields, which ``data/sample/README.md`` describes.
+
+A backfill reads the same file once per week, so the parsed file is cached in-process,
+keyed by (path, mtime, size): an edited or regenerated file is parsed again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import gzip
+import json
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from report_pipeline import schema
+from report_pipeline.weeks import WeekWindow
+
+__all__ = ["SampleSourceError", "read_sample_week", "read_sample_reviews"]
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_FILE_KEYS = ("path", "previous_path", "additions", "deletions", "change_type")
+
+
+class SampleSourceError(ValueError):
+    """The sample file is missing or malformed; the message names the path and line."""
+
+
+class _Parsed:
+    """One parsed file: RAW_SCHEMA columns (object dtype) plus a UTC merge-time column."""
+
+    def __init__(self, frame: pd.DataFrame, merged: pd.Series, repos: pd.Series, reviews: dict):
+        self.frame = frame
+        self.merged = merged
+        self.repos = repos
+        self.reviews = reviews  # (repo, number) -> list of review dicts
+
+
+def _open_lines(path: Path):
+    # sniff the magic bytes instead of trusting the suffix: a renamed .gz still reads
+    with open(path, "rb") as fh:
+        gzipped = fh.read(2) == _GZIP_MAGIC
+    return gzip.open(path, "rb") if gzipped else open(path, "rb")
+
+
+def _timestamp(value, field: str, where: str, required: bool) -> dt.datetime | None:
+    if value is None:
+        if required:
+            raise SampleSourceError(f"{where}: field {field!r} is missing")
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError) as exc:
+        raise SampleSourceError(f"{where}: field {field!r} is not an ISO 8601 timestamp: {value!r}") from exc
+    if moment.tzinfo is None:
+        # a naive time would silently shift by the reader's local zone
+        raise SampleSourceError(f"{where}: field {field!r} has no UTC offset: {value!r}")
+    return moment.astimezone(dt.timezone.utc)
+
+
+def _labels(value, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise SampleSourceError(f"{where}: field 'labels' is not a list")
+    # GitHub's REST shape ({"name": ...}) is accepted as well as plain names
+    return [v["name"] if isinstance(v, dict) else str(v) for v in value]
+
+
+def _files(value, where: str) -> list[dict]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(f, dict) for f in value):
+        raise SampleSourceError(f"{where}: field 'files' is not a list of objects")
+    return [{k: f.get(k) for k in _FILE_KEYS} for f in value]
+
+
+def _row(obj: dict, where: str) -> dict:
+    for key in ("repo", "number", "merged_at"):
+        if obj.get(key) is None:
+            raise SampleSourceError(f"{where}: field {key!r} is missing")
+    if not isinstance(obj["number"], int) or isinstance(obj["number"], bool):
+        raise SampleSourceError(f"{where}: field 'number' is not an integer: {obj['number']!r}")
+    return {
+        "repo": obj["repo"],
+        "number": obj["number"],
+        "title": obj.get("title"),
+        "body": obj.get("body"),
+        "url": obj.get("url"),
+        "author": obj.get("author_login") or obj.get("author_name"),
+        "author_association": obj.get("author_association"),
+        "created_at": _timestamp(obj.get("created_at"), "created_at", where, required=False),
+        "merged_at": _timestamp(obj["merged_at"], "merged_at", where, required=True),
+        "labels": _labels(obj.get("labels"), where),
+        "additions": obj.get("additions"),
+        "deletions": obj.get("deletions"),
+        "changed_files": obj.get("changed_files"),
+        "files": _files(obj.get("files"), where),
+        "review_count": obj.get("review_count"),
+        "comment_count": obj.get("comment_count"),
+        "base_ref": obj.get("base_ref"),
+        "merge_commit_sha": obj.get("merge_commit_sha"),
+        "source": "sample",
+    }
+
+
+def _reviews(obj: dict, where: str) -> list[dict]:
+    comments = obj.get("review_comments") or []
+    if not isinstance(comments, list) or not all(isinstance(c, dict) for c in comments):
+        raise SampleSourceError(f"{where}: field 'review_comments' is not a list of objects")
+    return [
+        {
+            "number": obj["number"],
+            "author": c.get("author"),
+            "path": c.get("path"),
+            "body": c.get("body"),
+            "created_at": _timestamp(c.get("created_at"), "review_comments.created_at", where, required=False),
+        }
+        for c in comments
+    ]
+
+
+@functools.lru_cache(maxsize=8)
+def _parse(path_str: str, mtime_ns: int, size: int) -> _Parsed:
+    # mtime_ns and size are only part of the cache key: a rewritten file misses the cache
+    path = Path(path_str)
+    rows: list[dict] = []
+    reviews: dict[tuple[str, int], list[dict]] = {}
+    lineno = 0
+    try:
+        with _open_lines(path) as fh:
+            for lineno, raw in enumerate(fh, start=1):
+                where = f"{path}: line {lineno}"
+                try:
+                    text = raw.decode("utf-8").strip()
+                except UnicodeDecodeError as exc:
+                    raise SampleSourceError(f"{where}: not UTF-8: {exc}") from exc
+                if not text:
+                    continue
+                try:
+                    obj = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    raise SampleSourceError(f"{where}: malformed JSON: {exc.msg} (column {exc.colno})") from exc
+                if not isinstance(obj, dict):
+                    raise SampleSourceError(f"{where}: expected a JSON object, got {type(obj).__name__}")
+                row = _row(obj, where)
+                rows.append(row)
+                found = _reviews(obj, where)
+                if found:
+                    reviews[(row["repo"], row["number"])] = found
+    except (OSError, EOFError, zlib.error) as exc:
+        # a truncated or corrupt .gz surfaces here, after ``lineno`` good lines
+        raise SampleSourceError(f"{path}: unreadable after line {lineno}: {exc}") from exc
+    frame = pd.DataFrame({name: pd.Series([r[name] for r in rows], dtype=object) for name in schema.RAW_SCHEMA.names})
+    merged = pd.Series(pd.to_datetime([r["merged_at"] for r in rows], utc=True), dtype="datetime64[us, UTC]")
+    return _Parsed(frame, merged, frame["repo"], reviews)
+
+
+def _load(path: Path) -> _Parsed:
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except FileNotFoundError as exc:
+        raise SampleSourceError(f"{path}: sample file not found") from exc
+    except OSError as exc:
+        raise SampleSourceError(f"{path}: cannot stat: {exc}") from exc
+    if not path.is_file():
+        raise SampleSourceError(f"{path}: not a file")
+    return _parse(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+def read_sample_week(path: Path, repo: str, window: WeekWindow) -> pd.DataFrame:
+    """PRs of ``repo`` merged in ``[window.start, window.end)``, as RAW_SCHEMA rows.
+
+    ``path`` is a ``.jsonl`` or ``.jsonl.gz`` file; lines of other repositories are ignored.
+    Raises :class:`SampleSourceError` for a missing file or a malformed line.
+    """
+    parsed = _load(path)
+    start = pd.Timestamp(window.start).tz_convert("UTC")
+    end = pd.Timestamp(window.end).tz_convert("UTC")
+    mask = (parsed.merged >= start) & (parsed.merged < end) & (parsed.repos == repo)
+    selected = parsed.frame.loc[mask.to_numpy()]
+    order = parsed.merged[mask.to_numpy()].argsort(kind="stable")
+    # normalize() builds fresh Arrow arrays, so callers never share the cached objects
+    return schema.normalize(selected.iloc[order.to_numpy()].reset_index(drop=True), schema.RAW_SCHEMA)
+
+
+def read_sample_reviews(path: Path, repo: str, numbers: Sequence[int]) -> pd.DataFrame:
+    """Review comments (REVIEWS_SCHEMA rows) of the PRs ``numbers`` of ``repo``; empty when none."""
+    parsed = _load(path)
+    rows = [dict(r) for n in dict.fromkeys(int(n) for n in numbers) for r in parsed.reviews.get((repo, n), [])]
+    frame = pd.DataFrame({name: pd.Series([r[name] for r in rows], dtype=object) for name in schema.REVIEWS_SCHEMA.names})
+    return schema.normalize(frame, schema.REVIEWS_SCHEMA)
