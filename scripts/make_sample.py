@@ -16,6 +16,7 @@ import datetime as dt
 import json
 import math
 import random
+import re
 from pathlib import Path
 
 SEED = 20260831
@@ -1295,7 +1296,8 @@ def generate(seed: int = SEED) -> list[dict]:
         monday = FIRST_MONDAY + dt.timedelta(weeks=week)
         weights = week_weights(week)
         drafts = [fn(c) for fn in SPECIALS.get(week, [])]
-        week_titles: set[str] = set()
+        # one topic once a week, whatever its prefixes, specials included
+        week_titles: set[str] = {_topic(_title(d)) for d in drafts if not d.get("revert")}
         reverts = 0
         while len(drafts) < count:
             name = rng.choices(names, weights=weights)[0]
@@ -1308,9 +1310,9 @@ def generate(seed: int = SEED) -> list[dict]:
                 continue
             title = _title(draft)
             # unique within a week; across weeks a title may recur once (a follow-up fix)
-            if title in week_titles or seen_titles.get(title, 0) >= 2:
+            if _topic(title) in week_titles or seen_titles.get(title, 0) >= 2:
                 continue
-            week_titles.add(title)
+            week_titles.add(_topic(title))
             seen_titles[title] = seen_titles.get(title, 0) + 1
             drafts.append(draft)
         # a few first-time contributors every week; some of them come back later
@@ -1377,6 +1379,11 @@ def generate(seed: int = SEED) -> list[dict]:
         rec["review_count"] = max(1, len(rec["review_comments"])) + rng.randint(0, 2)
         rec["comment_count"] = len(rec["review_comments"]) + rng.randint(0, 6 if pr.get("big") else 3) * (rng.random() < 0.7)
     return records
+
+
+def _topic(title: str) -> str:
+    """A title without its bracketed prefixes: what the PR is about."""
+    return re.sub(r"^(\[[^\]]*\]\s*)+", "", title).strip().lower()
 
 
 def _boundary_target(prs: list[dict], moment: dt.datetime, taken: set[int], rng: random.Random) -> dict:
