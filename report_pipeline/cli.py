@@ -81,7 +81,8 @@ def _build(config: Config, args) -> int:
 
     defs = build_definitions(config)
     job = defs.resolve_job_def(JOB_NAME)
-    level = "INFO" if args.verbose else "WARNING"
+    # without -v, failures are reported once, as our own one-line messages, not Dagster's stack traces
+    level = "INFO" if args.verbose else "CRITICAL"
     run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
     failed = False
     with dg.DagsterInstance.get() as instance:
