@@ -1,0 +1,339 @@
+"""Rendering the report model (``docs/report-json.md``) as Markdown, HTML, JSON and an archive index.
+
+Design: both Markdown and HTML environments run with autoescape. The HTML one escapes with
+markupsafe as usual; the Markdown one has a ``finalize`` hook that neutralises every value a
+template prints as Markdown (see ``markdown_safe``) unless a filter already made it safe.
+PR text is therefore always *data* handed to templates, never template source, and a
+forgotten filter errs on the side of escaping. Sentences live in ``templates/<lang>/text.j2``
+and are shared by both formats; only the markup filters (``t``, ``code``, ``pr``, ``b``) differ.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from markupsafe import Markup, escape
+
+from report_pipeline.domain import charts
+from report_pipeline.domain.markdown_safe import (
+    clean,
+    html_link,
+    html_text,
+    md_code,
+    md_link,
+    md_text,
+    safe_url,
+    truncate,
+)
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+LANGUAGES = ("en", "zh")
+RISK_CODES = ("core_path", "missing_tests", "platform_compat", "interface_change",
+              "kernel_safety", "dependency_change", "large_change")
+KIND_ORDER = ("feature", "bugfix", "performance", "refactor", "docs", "tests", "ci/build",
+              "dependencies", "revert", "chore")
+MAX_THEMES = 5
+THEME_HIGHLIGHTS = 4
+
+
+# ---------------------------------------------------------------- shared filters
+
+def fmt_num(value: object) -> str:
+    """``1234`` -> ``1,234``; floats keep up to two decimals; non-numbers come back as text.
+
+    Formatted numbers are returned as Markup (digits, commas and dots need no escaping);
+    anything else stays a plain string so the environment escapes it: it may be untrusted.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        try:
+            value = float(value.strip().replace(",", ""))
+        except ValueError:
+            return value
+        if value != value or value in (float("inf"), float("-inf")):
+            return "–"
+    if isinstance(value, float):
+        if value.is_integer():
+            return Markup(f"{int(value):,}")
+        return Markup(f"{value:,.2f}".rstrip("0").rstrip("."))
+    if isinstance(value, int):
+        return Markup(f"{value:,}")
+    return str(value)
+
+
+def fmt_pct(share: object) -> str:
+    """A share in [0, 1] as a whole percentage: ``0.4262`` -> ``43%``."""
+    if share is None:
+        return "–"
+    return Markup(f"{float(share) * 100:.0f}%")
+
+
+def fmt_signed(value: object) -> str:
+    """Score points with a sign: ``2.1`` -> ``+2.1``."""
+    if value is None:
+        return ""
+    v = float(value)
+    return Markup(("+" if v >= 0 else "−") + fmt_num(abs(v)))
+
+
+@lru_cache(maxsize=None)
+def strings(language: str) -> dict:
+    """The per-language labels (``templates/<lang>/strings.toml``)."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}; expected one of {LANGUAGES}")
+    with open(TEMPLATES / language / "strings.toml", "rb") as fh:
+        return tomllib.load(fh)
+
+
+def _label_filter(fmt: str):
+    @pass_context
+    def label(ctx, key: object, table: str):
+        known = ctx["L"].get(table, {})
+        if isinstance(key, str) and key in known:
+            return known[key]  # trusted: from our strings file
+        return key  # unknown code from the data: printed, hence escaped, as text
+    return label
+
+
+@pass_context
+def _pr_url(ctx, number: object) -> str | None:
+    pr = ctx["prs"].get(number)
+    if pr and safe_url(pr.get("url")):
+        return pr["url"]
+    base = safe_url(ctx["m"].get("repository_url"))
+    return f"{base}/pull/{int(number)}" if base and isinstance(number, int) else None
+
+
+# ---------------------------------------------------------------- per-format filters
+
+def _md_finalize(value: object) -> object:
+    if isinstance(value, Markup):
+        return value
+    if value is None:
+        return Markup("")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Markup(fmt_num(value))
+    return md_text(value)
+
+
+def _html_finalize(value: object) -> object:
+    return "" if value is None else value
+
+
+def _md_pr(ctx, number: object) -> Markup:
+    label = Markup(f"#{number}") if isinstance(number, int) else md_text(f"#{number}")
+    return md_link(label, _pr_url(ctx, number), text_is_markup=True)
+
+
+def _html_pr(ctx, number: object) -> Markup:
+    return html_link(f"#{number}", _pr_url(ctx, number))
+
+
+def _md_bold(value: object) -> Markup:
+    inner = value if isinstance(value, Markup) else md_text(value)
+    return Markup(f"**{inner}**")
+
+
+def _html_bold(value: object) -> Markup:
+    return Markup("<strong>%s</strong>") % (value if isinstance(value, Markup) else html_text(value))
+
+
+def _md_trunc(value: object, limit: int = 120) -> Markup:
+    return md_text(truncate(value, limit))
+
+
+def _html_trunc(value: object, limit: int = 120) -> Markup:
+    return html_text(truncate(value, limit))
+
+
+def _build_env(fmt: str) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,  # both formats: Markdown's escaping is done in finalize (see module doc)
+        finalize=_md_finalize if fmt == "md" else _html_finalize,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    md = fmt == "md"
+    env.filters.update(
+        num=fmt_num,
+        pct=fmt_pct,
+        signed=fmt_signed,
+        label=_label_filter(fmt),
+        t=md_text if md else html_text,
+        code=md_code if md else (lambda v: Markup("<code>%s</code>") % clean(v)),
+        link=(lambda text, url: md_link(text, url)) if md else (lambda text, url: html_link(text, url)),
+        pr=pass_context(_md_pr if md else _html_pr),
+        b=_md_bold if md else _html_bold,
+        trunc=_md_trunc if md else _html_trunc,
+        # our own strings (risk explanations) need no neutralising, only HTML escaping
+        trusted=(lambda s: Markup(s)) if md else (lambda s: escape(s)),
+        cell=_md_cell if md else html_text,
+        safe_url=safe_url,
+        relhref=lambda h: h if isinstance(h, str) and h and not _has_scheme(h) else None,
+    )
+    return env
+
+
+def _md_cell(value: object) -> Markup:
+    return md_text(value)
+
+
+@lru_cache(maxsize=None)
+def environment(fmt: str) -> Environment:
+    """The cached jinja2 environment of a format (``"md"`` or ``"html"``)."""
+    if fmt not in ("md", "html"):
+        raise ValueError(f"unknown format {fmt!r}")
+    return _build_env(fmt)
+
+
+# ---------------------------------------------------------------- the view
+
+_SUMMARY_DEFAULTS = {"pr_count": 0, "highlight_count": 0, "mean_score": None, "additions": None,
+                     "deletions": None, "changed_files": None, "author_count": None,
+                     "first_time_author_count": None, "previous": None, "trailing": None}
+
+
+def _active(items: Sequence[dict] | None) -> list[dict]:
+    return [i for i in (items or []) if (i.get("count") or 0) > 0]
+
+
+def _view(model: dict) -> dict:
+    """Figures the templates need that are arrangements of the model's own figures."""
+    prs: dict[int, dict] = {}
+    for pr in model.get("pull_requests") or []:
+        prs[pr["number"]] = pr
+    for h in model.get("highlights") or []:
+        prs.setdefault(h["number"], h)
+    highlights = model.get("highlights") or []
+    modules = _active(model.get("modules"))
+
+    themes, used = [], set()
+    for mod in modules[:MAX_THEMES]:
+        kinds = Counter(prs[n]["kind"] for n in mod.get("prs") or [] if n in prs)
+        top_kind = None
+        if kinds:
+            key, count = sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+            top_kind = {"key": key, "count": count}
+        hs = [h for h in highlights if mod["key"] in (h.get("modules") or []) and h["number"] not in used]
+        hs = hs[:THEME_HIGHLIGHTS]
+        used.update(h["number"] for h in hs)
+        themes.append({**mod, "top_kind": top_kind, "highlights": hs})
+
+    groups: dict[str, list[dict]] = {}
+    for pr in model.get("pull_requests") or []:
+        groups.setdefault(pr.get("kind") or "chore", []).append(pr)
+    order = {k: i for i, k in enumerate(KIND_ORDER)}
+    kinds_active = _active(model.get("kinds"))
+    risks_active = _active(model.get("risks"))
+    return {
+        "prs": prs,
+        "kinds": kinds_active,
+        "tags": _active(model.get("tags")),
+        "modules": modules,
+        "risks": risks_active,
+        "top_risk": risks_active[0] if risks_active else None,
+        "themes": themes,
+        "other_highlights": [h for h in highlights if h["number"] not in used],
+        "groups": [{"key": k, "prs": v} for k, v in sorted(groups.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))],
+        "first_timers": [a for a in model.get("authors") or [] if a.get("first_time")],
+        "bugfix": next((k for k in model.get("kinds") or [] if k.get("key") == "bugfix"), None),
+        "empty": not (model.get("summary") or {}).get("pr_count"),
+    }
+
+
+def _context(model: dict, language: str) -> dict:
+    summary = {**_SUMMARY_DEFAULTS, **(model.get("summary") or {})}
+    view = _view(model)
+    return {"m": model, "s": summary, "L": strings(language), "lang": language, "v": view, "prs": view["prs"]}
+
+
+def _charts(ctx: dict) -> dict[str, Markup]:
+    L, v, m = ctx["L"], ctx["v"], ctx["m"]
+    kinds_l, risks_l = L["kinds"], L["risks"]
+    out = {
+        "kinds": charts.hbar_chart([(kinds_l.get(k["key"], k["key"]), k["count"]) for k in v["kinds"]],
+                                   L["ui"]["chart_kinds"], css_class="kinds"),
+        "modules": charts.hbar_chart([(k["key"], k["count"]) for k in v["modules"][:12]],
+                                     L["ui"]["chart_modules"], css_class="modules"),
+        "risks": charts.hbar_chart([(risks_l.get(k["key"], k["key"]), k["count"]) for k in v["risks"]],
+                                   L["ui"]["chart_risks"], css_class="risks"),
+        "trend": Markup(""),
+    }
+    trend = m.get("trend") or []
+    if trend:
+        totals = Counter()
+        for w in trend:
+            totals.update({c: n for c, n in (w.get("risks") or {}).items() if n})
+        # the three risks seen most over the window; more lines turn into noise
+        top = [c for c, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:3]]
+        out["trend"] = charts.trend_chart(
+            [w["week"] for w in trend],
+            (L["ui"]["pr_count_series"], [w.get("pr_count") or 0 for w in trend]),
+            [(risks_l.get(c, c), [(w.get("risks") or {}).get(c, 0) for w in trend]) for c in top],
+            L["ui"]["chart_trend"],
+        )
+    return out
+
+
+# ---------------------------------------------------------------- public API
+
+def render_markdown(model: dict, language: str) -> str:
+    """The weekly report as Markdown in ``language`` (``"en"`` or ``"zh"``)."""
+    ctx = _context(model, language)
+    text = environment("md").get_template(f"{language}/report.md.j2").render(ctx)
+    # templates are written for readability; collapse the blank-line runs they leave
+    lines, blank = [], 0
+    for line in text.splitlines():
+        blank = blank + 1 if not line.strip() else 0
+        if blank <= 1:
+            lines.append(line.rstrip())
+    return "\n".join(lines).strip() + "\n"
+
+
+def render_html(model: dict, language: str, alternates: Mapping[str, str] | None = None) -> str:
+    """The weekly report as one self-contained HTML page; ``alternates`` maps languages to relative links."""
+    ctx = _context(model, language)
+    ctx["charts"] = _charts(ctx)
+    ctx["alternates"] = [
+        {"lang": lang, "name": strings(lang)["lang_name"] if lang in LANGUAGES else lang, "href": href}
+        for lang, href in (alternates or {}).items()
+        if isinstance(href, str) and not _has_scheme(href)
+    ]
+    return environment("html").get_template("report.html.j2").render(ctx)
+
+
+def _has_scheme(href: str) -> bool:
+    # alternates are relative links; anything with a scheme (javascript:, data:) is refused
+    head = href.split("/", 1)[0]
+    return ":" in head
+
+
+def render_json(model: dict) -> str:
+    """The report model as the published JSON document."""
+    return json.dumps(model, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+def render_index(entries: Sequence[dict]) -> str:
+    """The archive page: entries grouped by repository, newest week first."""
+    repos: dict[str, list[dict]] = {}
+    for e in entries:
+        repos.setdefault(str(e.get("repository", "")), []).append(e)
+    groups = [
+        {"repository": r, "entries": sorted(es, key=lambda e: str(e.get("week", "")), reverse=True)}
+        for r, es in sorted(repos.items())
+    ]
+    ctx = {"groups": groups, "L": strings("en"), "Z": strings("zh")}
+    return environment("html").get_template("index.html.j2").render(ctx)
