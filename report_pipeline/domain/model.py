@@ -21,6 +21,10 @@ MOVE_COUNT = 3
 MAX_MOVEMENTS = 6
 # suggestions that name PRs keep the list short enough to act on
 SUGGESTION_PRS = 8
+# modules that support the code rather than being part of it: listed, but never a "theme"
+AUXILIARY_MODULES = frozenset(
+    {"tests", "docs", "ci/build", "ci", "build", "dependencies", "benchmarks", "examples", "tools", "scripts"}
+)
 
 
 def build_report_model(
@@ -181,11 +185,14 @@ def _dimension(agg: pd.DataFrame, section: str) -> list[dict]:
         count = int(row["value"])
         if count == 0 and section != "risk" and not _present(row["previous_value"]):
             continue
-        items.append({
+        item = {
             "key": key, "count": count, "share": _float(row["share"]),
             "previous_count": _int(row["previous_value"]), "previous_share": _float(row["previous_share"]),
             "trailing_share": _float(row["trailing_share"]), "prs": _ints(row["prs"]),
-        })
+        }
+        if section == "module":
+            item["auxiliary"] = key in AUXILIARY_MODULES
+        items.append(item)
     items.sort(key=lambda i: (-i["count"], i["key"]))
     # zero-count entries only serve movements ("fell to 0"); keep them last
     return items

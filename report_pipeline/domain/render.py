@@ -219,18 +219,24 @@ def _view(model: dict) -> dict:
         prs.setdefault(h["number"], h)
     highlights = model.get("highlights") or []
     modules = _active(model.get("modules"))
+    # themes are parts of the product; tests, docs, CI and the like are listed but not themes
+    code_modules = [m for m in modules if not m.get("auxiliary")] or modules
 
     themes, used = [], set()
-    for mod in modules[:MAX_THEMES]:
+    for mod in code_modules[:MAX_THEMES]:
         kinds = Counter(prs[n]["kind"] for n in mod.get("prs") or [] if n in prs)
         top_kind = None
         if kinds:
             key, count = sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))[0]
             top_kind = {"key": key, "count": count}
-        hs = [h for h in highlights if mod["key"] in (h.get("modules") or []) and h["number"] not in used]
-        hs = hs[:THEME_HIGHLIGHTS]
+        # a highlight may belong to several themes; it is named in each (up to the cap)
+        hs = [h for h in highlights if mod["key"] in (h.get("modules") or [])][:THEME_HIGHLIGHTS]
         used.update(h["number"] for h in hs)
-        themes.append({**mod, "top_kind": top_kind, "highlights": hs})
+        # a theme without highlights still names its two highest-scored PRs
+        notable = [] if hs else sorted(
+            (prs[n] for n in mod.get("prs") or [] if n in prs), key=lambda p: (-p["score"], p["number"])
+        )[:2]
+        themes.append({**mod, "top_kind": top_kind, "highlights": hs, "notable": notable})
 
     groups: dict[str, list[dict]] = {}
     for pr in model.get("pull_requests") or []:
@@ -243,6 +249,7 @@ def _view(model: dict) -> dict:
         "kinds": kinds_active,
         "tags": _active(model.get("tags")),
         "modules": modules,
+        "code_modules": code_modules,
         "risks": risks_active,
         "top_risk": risks_active[0] if risks_active else None,
         "themes": themes,
