@@ -95,6 +95,7 @@ def main() -> None:
                 result = dg.execute_job(
                     dg.reconstructable(_multiprocess_job), instance=instance,
                     tags={"dagster/partition": str(partition_key(repo, week))},
+                    run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
                 )
                 times.append(time.perf_counter() - t0)
                 assert result.success, f"baseline run for {week} failed"
