@@ -37,7 +37,7 @@ def project(tmp_path, monkeypatch):
     monkeypatch.setenv("REPORT_PIPELINE_CONFIG", str(cfg))
     home = tmp_path / "dagster_home"
     home.mkdir()
-    (home / "dagster.yaml").write_text("", encoding="utf-8")
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
     return tmp_path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -91,6 +92,9 @@ def test_range_is_one_run_with_week_over_week_figures(project):
     models = {w: report_json(project, w) for w in weeks}
     for w in weeks:
         assert models[w]["summary"]["pr_count"] == len(sample_rows(w))
+        # one run, yet every partition is stored on its own with its own rows
+        raw = pq.read_table(project / "out" / "warehouse" / "raw_pull_requests" / "lumen-ai__lumen" / f"{w}.parquet")
+        assert sorted(raw.column("number").to_pylist()) == sorted(r["number"] for r in sample_rows(w))
     assert models[weeks[0]]["summary"]["previous"] is None  # the week before was never built
     for before, after in zip(weeks, weeks[1:]):
         prev = models[after]["summary"]["previous"]
@@ -167,3 +171,45 @@ def test_github_without_token_fails_clearly(project, capsys):
     err = capsys.readouterr().err
     assert "GITHUB_TOKEN" in err and "Traceback" not in err
     assert not (project / "out" / "reports" / "acme").exists()
+
+
+def test_hostile_pull_requests_end_to_end(project):
+    """Untrusted PR text reaches every output escaped, and is never evaluated as a template."""
+    hostile = [
+        ("<script>alert(1)</script> {{ 7*7 }}", "[x](javascript:alert(1)) <img src=x onerror=alert(1)>", ["<b>bold</b>"],
+         "src/<evil>.py", "eve<script>"),
+        ("\u202eevil\u202c title | with pipe\nand newline 🚀", "{% raw %}{{ config }}{% endraw %}", ["{{ 7*7 }}"],
+         "docs/中文 文档.md", "\u202emallory"),
+        ("](javascript:alert(1)) [Bugfix] normal", "", [], "README.md", "trent"),
+    ]
+    lines = []
+    for i, (title, body, labels, path, author) in enumerate(hostile):
+        lines.append(json.dumps({
+            "repo": REPO, "number": 10 + i, "title": title, "body": body,
+            "url": "javascript:alert(1)" if i == 0 else f"https://github.com/{REPO}/pull/{10 + i}",
+            "author_login": author, "author_name": author, "created_at": "2026-11-16T10:00:00+00:00",
+            "merged_at": f"2026-11-1{6 + i}T12:00:00+00:00", "merge_commit_sha": "0" * 40, "base_ref": "main",
+            "additions": 5, "deletions": 1, "changed_files": 1, "labels": labels,
+            "files": [{"path": path, "previous_path": None, "change_type": "MODIFIED", "additions": 5, "deletions": 1}],
+        }, ensure_ascii=False))
+    data = project / "hostile.jsonl"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_config(project, repos=f'[[repositories]]\nname = "{REPO}"\nsource = "sample"\npath = "{data}"\nrules = "lumen"\n')
+    assert main(["build", "--week", WEEK]) == 0
+    folder = project / "out" / "reports" / "lumen-ai" / "lumen"
+    model = report_json(project, WEEK)
+    assert model["summary"]["pr_count"] == 3
+    assert "<script>alert(1)</script> {{ 7*7 }}" in {p["title"] for p in model["pull_requests"]}  # JSON keeps data as is
+    for name in (f"{WEEK}.html", f"{WEEK}.zh.html"):
+        html = (folder / name).read_text(encoding="utf-8")
+        assert "<script>alert(1)" not in html and "<img src=x" not in html and "<b>bold</b>" not in html
+        assert 'href="javascript:' not in html
+        assert "{{ 7*7 }}" in html and not re.search(r"[>\s]49[<\s]", html)
+        assert "\u202e" not in html
+    for name in (f"{WEEK}.md", f"{WEEK}.zh.md"):
+        md = (folder / name).read_text(encoding="utf-8")
+        assert "<script" not in md and "<img" not in md and "<b>" not in md
+        assert "](javascript:" not in md
+        assert "\u202e" not in md
+    index = (project / "out" / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in index
