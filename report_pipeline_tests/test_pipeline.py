@@ -42,6 +42,14 @@ def test_one_week_end_to_end(project, capsys):
     rows = sample_rows(WEEK)
     model = report_json(project, WEEK)
     n = len(rows)
+    # the public contract of docs/report-json.md
+    assert model["schema_version"] == "1.0"
+    assert set(model) == {
+        "schema_version", "repository", "repository_url", "source", "generated_at", "week", "summary", "kinds",
+        "tags", "modules", "risks", "hot_files", "authors", "movements", "trend", "highlights", "suggestions",
+        "pull_requests",
+    }
+    assert isinstance(model["summary"]["mean_score"], float)
     assert n >= 40
     assert model["summary"]["pr_count"] == n
     assert {p["number"] for p in model["pull_requests"]} == {r["number"] for r in rows}

@@ -44,6 +44,8 @@ def build_report_model(
     summary_rows = _section(agg, "summary")
 
     summary = {key: _num(row["value"]) for key, row in summary_rows.items()}
+    if summary.get("mean_score") is not None:
+        summary["mean_score"] = round(float(summary["mean_score"]), 2)  # always a float in the JSON
     has_previous = any(_present(row["previous_value"]) for row in summary_rows.values())
     summary["previous"] = (
         {"week": window.previous().key}
