@@ -324,7 +324,7 @@ def build_model(spec: list[tuple] | None = None, *, with_history: bool = True, w
         "trend": _trend(this_week) if with_history else [this_week],
         "highlights": highlights,
         "suggestions": _suggestions(prs, dims["kinds"]),
-        "pull_requests": [{k: v for k, v in pr.items() if not k.startswith("_")} for pr in ranked],
+        "pull_requests": [{k: v for k, v in pr.items() if not k.startswith("_")} | {"reasons": _reasons(pr)} for pr in ranked],
     }
 
 

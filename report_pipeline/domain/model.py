@@ -72,10 +72,6 @@ def build_report_model(
         top = enriched[enriched["highlight"]].sort_values(["score", "number"], ascending=[False, True])
         for _, pr in top.iterrows():
             item = _pr(pr, repository, web_url)
-            item["reasons"] = [
-                {"code": r["code"], "points": round(float(r["points"]), 2), "value": r["value"]}
-                for r in (pr["score_reasons"] or [])
-            ]
             item["summary"] = pr["summary"] or ""
             item["reviews"] = review_map.get(int(pr["number"])) if reviews is not None else None
             highlights.append(item)
@@ -233,6 +229,11 @@ def _pr(pr: pd.Series, repository: str, web_url: str) -> dict:
         "deletions": _int(pr["deletions"]) or 0,
         "changed_files": _int(pr["changed_files"]) or 0,
         "merged_at": merged.isoformat() if isinstance(merged, (pd.Timestamp, dt.datetime)) else None,
+        # why the PR scored what it did: shown beside every score, not only for highlights
+        "reasons": [
+            {"code": r["code"], "points": round(float(r["points"]), 2), "value": r["value"]}
+            for r in (pr["score_reasons"] or [])
+        ],
     }
 
 
