@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from report_pipeline.cli import main
+from report_pipeline.domain.rules import load_rule_set
 from report_pipeline.weeks import week_window
 from report_pipeline_tests.conftest import SAMPLE, write_config
 
@@ -61,7 +62,10 @@ def test_one_week_end_to_end(project, capsys):
     # kinds partition the week
     assert sum(k["count"] for k in model["kinds"]) == n
     # tags: every label of the data is a tag, counted at least as often as the label occurs
-    labels = Counter(label.lower() for r in rows for label in dict.fromkeys(r.get("labels") or []))
+    ignored = load_rule_set("lumen").ignore_labels  # workflow labels such as "ready" are not tags
+    labels = Counter(label.lower() for r in rows for label in dict.fromkeys(r.get("labels") or [])
+                     if label.lower() not in ignored)
+    assert "ready" in ignored and "ready" not in {t["key"] for t in model["tags"]}
     tags = {t["key"]: t["count"] for t in model["tags"]}
     top_labels = [k for k, _ in labels.most_common(3)]
     for label in top_labels:

@@ -100,7 +100,7 @@ def test_git_source_with_labels_from_github(project, monkeypatch):
         (clone / f"f{number}.py").write_text("x = 1\n" * number, encoding="utf-8")
         _git(clone, "add", ".")
         _git(clone, "commit", "-q", "-m", f"[Bugfix] Fix thing {number} (#{number})", date=day)
-    fake = FakeGitHub(prs={REPO: [make_pr(REPO, 7, "2026-11-16T10:00:00Z", labels=["bug", "ready"]),
+    fake = FakeGitHub(prs={REPO: [make_pr(REPO, 7, "2026-11-16T10:00:00Z", labels=["bug", "performance"]),
                                   make_pr(REPO, 8, "2026-11-18T10:00:00Z", labels=["documentation"])]})
     with fake.serve():
         write_config(project, repos=(f'[[repositories]]\nname = "{REPO}"\nsource = "git"\npath = "{clone}"\n'
@@ -111,5 +111,5 @@ def test_git_source_with_labels_from_github(project, monkeypatch):
     model = json.loads((project / "out" / "reports" / "acme" / "widgets" / f"{WEEK}.json").read_text(encoding="utf-8"))
     prs = {p["number"]: p for p in model["pull_requests"]}
     assert set(prs) == {7, 8}
-    assert {"bug", "ready"} <= set(prs[7]["tags"]) and "documentation" in prs[8]["tags"]
+    assert {"bug", "performance"} <= set(prs[7]["tags"]) and "documentation" in prs[8]["tags"]
     assert model["pull_requests"][0]["author"] == "ada"

@@ -247,7 +247,8 @@ def enrich_detailed(
 
         # -------- kind and tags
         kind, source = classify_kind(parts, labels, flags_per_file, rules)
-        tags = list(labels)
+        # workflow labels ("ready", "stale") say nothing about the change: not tags
+        tags = [lb for lb in labels if lb not in rules.ignore_labels]
         for p in parts.prefixes:
             tag = rules.tag_prefixes.get(p)
             if tag is None:

@@ -27,7 +27,7 @@ _TOP_KEYS = {
     "modules", "module_categories", "module_fallback", "risks", "score",
 }
 _KINDS_KEYS = {"prefixes", "weak_prefixes", "conventional", "conventional_scopes", "labels", "keywords"}
-_TAGS_KEYS = {"prefixes", "words"}
+_TAGS_KEYS = {"prefixes", "words", "ignore_labels"}
 _RISKS_KEYS = {"platform_words", "platform_prefixes", "large_lines", "large_files", "missing_tests_lines"}
 _SCORE_KEYS = {"kinds", "risks", "labels", "caps"}
 _CAP_KEYS = {"size", "files", "breadth", "core_path", "discussion", "risk", "labels"}
@@ -71,6 +71,7 @@ class RuleSet:
     keywords: tuple[KeywordRule, ...]
     tag_prefixes: dict[str, str]
     tag_words: tuple[tuple[re.Pattern, str], ...]
+    ignore_labels: frozenset[str]
     platform_words: re.Pattern | None
     platform_prefixes: frozenset[str]
     large_lines: int
@@ -351,6 +352,9 @@ def _validate(raw: dict, path: Path) -> None:
     tags = _check_table(path, raw.get("tags", {}), "tags", _TAGS_KEYS)
     if "prefixes" in tags:
         _check_str_map(path, tags["prefixes"], "tags.prefixes")
+    ignored = tags.get("ignore_labels", [])
+    if not isinstance(ignored, list) or not all(isinstance(x, str) for x in ignored):
+        _fail(path, "tags.ignore_labels", "must be a list of label names")
     if "words" in tags:
         _check_str_map(path, tags["words"], "tags.words")
         for pattern in tags["words"]:
@@ -460,6 +464,7 @@ def _compile(raw: dict, sources: tuple[Path, ...]) -> RuleSet:
         keywords=keywords,
         tag_prefixes=_lower_keys(tags.get("prefixes", {})),
         tag_words=tuple((re.compile(p, re.IGNORECASE), t) for p, t in tags.get("words", {}).items()),
+        ignore_labels=frozenset(x.lower() for x in tags.get("ignore_labels", [])),
         platform_words=platform_words,
         platform_prefixes=frozenset(w.lower() for w in risks.get("platform_prefixes", [])),
         large_lines=int(risks.get("large_lines", 2000)),
