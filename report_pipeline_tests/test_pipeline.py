@@ -225,3 +225,10 @@ def test_hostile_pull_requests_end_to_end(project):
         assert "\u202e" not in md
     index = (project / "out" / "reports" / "index.html").read_text(encoding="utf-8")
     assert "<script>alert" not in index
+
+
+def test_github_token_variable_named_in_the_error(project, capsys):
+    write_config(project, extra='[github]\ntoken_env = "ACME_GH_PAT"\n',
+                 repos='[[repositories]]\nname = "acme/widgets"\nsource = "github"\n')
+    assert main(["build", "--week", WEEK]) == 1
+    assert "set the ACME_GH_PAT environment variable" in capsys.readouterr().err

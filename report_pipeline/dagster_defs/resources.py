@@ -13,6 +13,7 @@ class GitHubResource(dg.ConfigurableResource):
     """GitHub API access; the token comes from ``EnvVar`` and never reaches logs or metadata."""
 
     token: str | None = None
+    token_env: str = "GITHUB_TOKEN"  # the variable's name, for messages; never its value
     page_size: int = 50
     timeout_seconds: float = 30.0
     max_retries: int = 6
@@ -31,6 +32,7 @@ class GitHubResource(dg.ConfigurableResource):
             max_retries=self.max_retries,
             max_wait_seconds=self.max_wait_seconds,
             log=log,
+            token_env=self.token_env,
         )
 
 
@@ -44,6 +46,7 @@ def github_resource(config: Config) -> GitHubResource:
     token = dg.EnvVar(gh.token_env) if os.environ.get(gh.token_env) else None
     return GitHubResource(
         token=token,
+        token_env=gh.token_env,
         page_size=gh.page_size,
         timeout_seconds=gh.timeout_seconds,
         max_retries=gh.max_retries,

@@ -119,11 +119,13 @@ class GraphQLSession:
         transport: httpx.BaseTransport | None = None,
         log: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        token_env: str = TOKEN_ENV,
     ):
+        self._token_env = token_env  # named in messages, so users know which variable to fix
         token = (token or "").strip()
         if not token:
             raise GitHubAuthError(
-                f"no GitHub token: set the {TOKEN_ENV} environment variable "
+                f"no GitHub token: set the {token_env} environment variable "
                 "(a token with read access to the repository)"
             )
         self._token = token
@@ -217,7 +219,7 @@ class GraphQLSession:
         if status == 401:
             raise GitHubAuthError(
                 f"GitHub rejected the token (401 Bad credentials) at {self.graphql_url}: "
-                f"check that {TOKEN_ENV} holds a valid, unexpired token"
+                f"check that {self._token_env} holds a valid, unexpired token"
             )
         if status in (403, 429):
             raise self._rate_limited(resp, secondary, hint)

@@ -17,7 +17,13 @@ import pandas as pd
 
 from report_pipeline import schema
 from report_pipeline.sources.github import queries
-from report_pipeline.sources.github.client import FetchStats, GitHubError, GitHubNotFoundError, GraphQLSession
+from report_pipeline.sources.github.client import (
+    TOKEN_ENV,
+    FetchStats,
+    GitHubError,
+    GitHubNotFoundError,
+    GraphQLSession,
+)
 from report_pipeline.weeks import WeekWindow
 
 __all__ = ["GitHubClient", "SEARCH_CAP", "METADATA_COLUMNS"]
@@ -57,6 +63,7 @@ class GitHubClient:
         transport: httpx.BaseTransport | None = None,
         log: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        token_env: str = TOKEN_ENV,
     ):
         if not 1 <= int(page_size) <= queries.MAX_PAGE:
             raise ValueError(f"page_size must be 1 to {queries.MAX_PAGE} (got {page_size})")
@@ -65,7 +72,7 @@ class GitHubClient:
         self.api_url = api_url  # kept for REST fallbacks and web links; GraphQL does the work
         self._session = GraphQLSession(
             token, graphql_url, timeout=timeout, max_retries=max_retries,
-            max_wait_seconds=max_wait_seconds, transport=transport, log=log, sleep=sleep,
+            max_wait_seconds=max_wait_seconds, transport=transport, log=log, sleep=sleep, token_env=token_env,
         )
         #: stats of the most recent public call (fetch_merged_prs also returns its own)
         self.last_stats = FetchStats()
