@@ -58,10 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--to", dest="end", help="last week of a range (default: last complete week)")
     build.add_argument("--repo", action="append", help="owner/name (repeatable); default: every configured repository")
     build.add_argument("--verbose", "-v", action="store_true", help="show Dagster's run log")
-    for cmd in (build,):
-        cmd.add_argument("--config", help=argparse.SUPPRESS)
-    sub.add_parser("check-config", help="validate the configuration and list its repositories")
-    sub.add_parser("weeks", help="list the week partitions available")
+    check = sub.add_parser("check-config", help="validate the configuration and list its repositories")
+    weeks = sub.add_parser("weeks", help="list the week partitions available")
+    for cmd in (build, check, weeks):
+        # also accepted after the subcommand; SUPPRESS keeps an absent one from clobbering the global one
+        cmd.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
 
 

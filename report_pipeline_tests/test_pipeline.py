@@ -232,3 +232,36 @@ def test_github_token_variable_named_in_the_error(project, capsys):
                  repos='[[repositories]]\nname = "acme/widgets"\nsource = "github"\n')
     assert main(["build", "--week", WEEK]) == 1
     assert "set the ACME_GH_PAT environment variable" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_config_option_wins_over_the_working_directory(project, tmp_path_factory, monkeypatch, capsys, before):
+    """``--config`` before or after the subcommand; a report_pipeline.toml in the cwd is ignored then."""
+    other = tmp_path_factory.mktemp("other")
+    cfg = write_config(other, repos=f'[[repositories]]\nname = "acme/other"\nsource = "sample"\npath = "{SAMPLE}"\n')
+    monkeypatch.chdir(project)  # holds a report_pipeline.toml for lumen-ai/lumen
+    monkeypatch.delenv("REPORT_PIPELINE_CONFIG")
+    args = ["--config", str(cfg), "check-config"] if before else ["check-config", "--config", str(cfg)]
+    assert main(args) == 0
+    assert "acme/other" in capsys.readouterr().out
+
+
+def test_missing_fields_give_a_correct_report(project):
+    """PRs without title, body, author or files still make a report; no 'nan' or 'None' leaks into it."""
+    rows = [
+        {"repo": REPO, "number": 1, "title": None, "body": None, "author_login": None, "author_name": None,
+         "merged_at": "2026-11-17T10:00:00+00:00", "additions": None, "deletions": None, "files": []},
+        {"repo": REPO, "number": 2, "title": "", "merged_at": "2026-11-18T10:00:00+00:00", "files": None},
+        {"repo": REPO, "number": 3, "title": "A" * 5000, "merged_at": "2026-11-19T10:00:00+00:00"},
+    ]
+    data = project / "odd.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    write_config(project, repos=f'[[repositories]]\nname = "{REPO}"\nsource = "sample"\npath = "{data}"\n')
+    assert main(["build", "--week", WEEK]) == 0
+    model = report_json(project, WEEK)
+    assert model["summary"]["pr_count"] == 3 and model["summary"]["additions"] == 0
+    assert {p["title"] for p in model["pull_requests"]} == {"", "A" * 5000}
+    folder = project / "out" / "reports" / "lumen-ai" / "lumen"
+    for name in (f"{WEEK}.md", f"{WEEK}.zh.md", f"{WEEK}.json"):
+        text = (folder / name).read_text(encoding="utf-8")
+        assert not re.search(r"\b(nan|NaN|None)\b", text), name

@@ -72,7 +72,7 @@ def build_report_model(
         top = enriched[enriched["highlight"]].sort_values(["score", "number"], ascending=[False, True])
         for _, pr in top.iterrows():
             item = _pr(pr, repository, web_url)
-            item["summary"] = pr["summary"] or ""
+            item["summary"] = _text(pr["summary"])
             item["reviews"] = review_map.get(int(pr["number"])) if reviews is not None else None
             highlights.append(item)
 
@@ -217,7 +217,7 @@ def _pr(pr: pd.Series, repository: str, web_url: str) -> dict:
     merged = pr["merged_at"]
     return {
         "number": int(pr["number"]),
-        "title": pr["title"] or "",
+        "title": _text(pr["title"]),
         "url": url,
         "author": pr["author"] if isinstance(pr["author"], str) else None,
         "kind": pr["kind"],
@@ -243,7 +243,8 @@ def _reviews(reviews: pd.DataFrame | None) -> dict[int, list[dict]]:
         return out
     for _, r in reviews.sort_values(["number", "created_at"]).iterrows():
         out.setdefault(int(r["number"]), []).append(
-            {"author": r["author"], "path": r["path"] if isinstance(r["path"], str) else None, "body": r["body"] or ""}
+            {"author": r["author"] if isinstance(r["author"], str) else None,
+             "path": r["path"] if isinstance(r["path"], str) else None, "body": _text(r["body"])}
         )
     return out
 
@@ -253,6 +254,11 @@ def _section(agg: pd.DataFrame, section: str) -> dict[str, pd.Series]:
         return {}
     part = agg[agg["section"] == section]
     return {key: row for key, (_, row) in zip(part["key"], part.iterrows())}
+
+
+def _text(value) -> str:
+    """A string column's value; missing values (None, NaN) become ""."""
+    return value if isinstance(value, str) else ""
 
 
 def _present(value) -> bool:
