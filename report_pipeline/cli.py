@@ -123,10 +123,16 @@ def _failures(result) -> list[str]:
             data = event.step_failure_data if event.is_step_failure else None
             error = data.error if data else None
             if error is not None:
-                # the innermost cause carries our own message (GitHubAuthError, GitSourceError ...)
-                while error.cause is not None:
+                # the first error below Dagster's wrappers is ours (GitHubAuthError, GitSourceError ...);
+                # its own causes (an OSError it explains) would say less
+                while error.cls_name.startswith("Dagster") and error.cause is not None:
                     error = error.cause
-                messages.append(f"{error.cls_name}: {error.message.strip()}")
+                text = error.message.strip()
+                # Dagster's message starts "package.module.Class: "; keep the class name once
+                head, sep, rest = text.partition(": ")
+                if sep and head.split(".")[-1] == error.cls_name:
+                    text = rest
+                messages.append(f"{error.cls_name}: {text}")
             elif event.message and not messages:
                 messages.append(event.message)
     return messages or ["the run failed (see the Dagster UI for its log)"]

@@ -265,3 +265,17 @@ def test_missing_fields_give_a_correct_report(project):
     for name in (f"{WEEK}.md", f"{WEEK}.zh.md", f"{WEEK}.json"):
         text = (folder / name).read_text(encoding="utf-8")
         assert not re.search(r"\b(nan|NaN|None)\b", text), name
+
+
+def test_one_broken_repository_does_not_stop_the_others(project, capsys):
+    write_config(project, repos=(
+        f'[[repositories]]\nname = "acme/gone"\nsource = "sample"\npath = "{project / "missing.jsonl"}"\n'
+        f'[[repositories]]\nname = "acme/norules"\nsource = "sample"\npath = "{SAMPLE}"\nrules = "nosuchrules"\n'
+        f'[[repositories]]\nname = "{REPO}"\nsource = "sample"\npath = "{SAMPLE}"\nrules = "lumen"\n'
+    ))
+    assert main(["build", "--week", WEEK]) == 1
+    err = capsys.readouterr().err
+    assert "acme/gone: SampleSourceError:" in err and "missing.jsonl: sample file not found" in err
+    assert "acme/norules: RuleSetError:" in err and "unknown rule set 'nosuchrules'" in err
+    assert "Traceback" not in err
+    assert report_json(project, WEEK)["summary"]["pr_count"] == len(sample_rows(WEEK))
