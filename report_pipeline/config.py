@@ -113,7 +113,10 @@ class Config:
 
 
 def config_path() -> Path:
-    """Where the configuration is read from: ``$REPORT_PIPELINE_CONFIG``, else ``./report_pipeline.toml``, else the project root's."""
+    """Where the configuration is read from.
+
+    ``$REPORT_PIPELINE_CONFIG``, else ``./report_pipeline.toml``, else the project root's.
+    """
     env = os.environ.get(CONFIG_ENV)
     if env:
         return Path(env).expanduser()

@@ -31,7 +31,7 @@ class WeekWindow:
         """True when ``moment`` (aware) falls inside the week."""
         return self.start <= moment < self.end
 
-    def previous(self, n: int = 1) -> "WeekWindow":
+    def previous(self, n: int = 1) -> WeekWindow:
         """The window ``n`` weeks earlier."""
         return week_window(
             (dt.date.fromisoformat(self.key) - dt.timedelta(weeks=n)).isoformat(), self.timezone

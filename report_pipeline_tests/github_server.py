@@ -21,10 +21,11 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from graphql import GraphQLError, build_schema, execute, parse, validate
 
@@ -400,7 +401,7 @@ class FakeGitHub:
         return Fault(fault) if isinstance(fault, str) else fault
 
     @contextlib.contextmanager
-    def serve(self) -> Iterator["FakeGitHub"]:
+    def serve(self) -> Iterator[FakeGitHub]:
         """Run the HTTP server on 127.0.0.1 (random port) in a thread for the ``with`` body."""
         server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         server.daemon_threads = True

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import time
 
 import pandas as pd
 import pytest
@@ -218,17 +217,6 @@ def test_list_columns_as_numpy_arrays_and_missing_optional_columns(default):
 def test_default_module_heuristics(default):
     files = [f("crates/uv-git/src/lib.rs"), f("src/pkg/engine/run.py"), f("web/app.ts"), f("Makefile"), f("LICENSE"), f("x.py")]
     assert one([pr(1, "feat: x", files)], default)["modules"] == ["uv-git", "engine", "web", "ci/build", "docs", "root"]
-
-
-def test_performance_200_prs(lumen):
-    rows = [pr(i, f"[Bugfix][Kernel] fix {i}", [f(f"lumen/models/m{i % 30}.py", i), f("tests/test_x.py"),
-                                                 f("csrc/attention/paged.cu")], body="### Purpose\nFix it.\n")
-            for i in range(200)]
-    raw = frame(*rows)
-    enrich(raw, lumen, HighlightConfig())  # warm the per-path cache like a second week would
-    start = time.perf_counter()
-    enrich(raw, lumen, HighlightConfig())
-    assert time.perf_counter() - start < 0.1
 
 
 VLLM_BODY = """<!-- markdownlint-disable -->

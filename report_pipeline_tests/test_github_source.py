@@ -21,8 +21,8 @@ from report_pipeline.sources.github import (
 from report_pipeline.weeks import week_window
 from report_pipeline_tests.github_server import (
     VLLM_ASCEND,
-    Fault,
     FakeGitHub,
+    Fault,
     load_records,
     make_pr,
     pr_from_record,

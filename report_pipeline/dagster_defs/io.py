@@ -17,9 +17,9 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from report_pipeline.dagster_defs.partitions import split_key
 from report_pipeline.domain.aggregate import AGGREGATES_SCHEMA
 from report_pipeline.schema import ENRICHED_SCHEMA, RAW_SCHEMA, REVIEWS_SCHEMA, from_table, to_table
-from report_pipeline.dagster_defs.partitions import split_key
 
 REPORT_FILES_SCHEMA = pa.schema(
     [

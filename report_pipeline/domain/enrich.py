@@ -293,7 +293,7 @@ def enrich_detailed(
         # -------- score: every reason's points are rounded first, so they sum to the score
         reasons = []
 
-        def add(code: str, pts: float, value: str) -> None:
+        def add(code: str, pts: float, value: str, reasons: list = reasons) -> None:
             pts = _points(pts)
             if pts > 0:
                 reasons.append({"code": code, "points": pts, "value": value})

@@ -54,7 +54,8 @@ def build_report_model(
         else None
     )
     has_trailing = any(_present(row["trailing_value"]) for row in summary_rows.values())
-    trailing_weeks = len({w for w in trend_rows["week"] if w < window.key and w >= window.previous(4).key}) if len(trend_rows) else 0
+    trailing_start = window.previous(4).key
+    trailing_weeks = len({w for w in trend_rows["week"] if trailing_start <= w < window.key}) if len(trend_rows) else 0
     summary["trailing"] = (
         {"weeks": trailing_weeks}
         | {k: _num(summary_rows[k]["trailing_value"]) for k in ("pr_count", "mean_score") if k in summary_rows}
@@ -65,7 +66,6 @@ def build_report_model(
     dims = {name: _dimension(agg, section) for name, section in
             (("kinds", "kind"), ("tags", "tag"), ("modules", "module"), ("risks", "risk"))}
 
-    by_number = {int(n): i for i, n in enumerate(enriched["number"])} if len(enriched) else {}
     review_map = _reviews(reviews)
     highlights = []
     if len(enriched):

@@ -11,12 +11,12 @@ and are shared by both formats; only the markup filters (``t``, ``code``, ``pr``
 from __future__ import annotations
 
 import json
-import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
+import tomllib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from markupsafe import Markup, escape
 
@@ -85,7 +85,7 @@ def fmt_signed(value: object) -> str:
     return Markup(("+" if v >= 0 else "−") + fmt_num(abs(v)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def strings(language: str) -> dict:
     """The per-language labels (``templates/<lang>/strings.toml``)."""
     if language not in LANGUAGES:
@@ -191,7 +191,7 @@ def _md_cell(value: object) -> Markup:
     return md_text(value)
 
 
-@lru_cache(maxsize=None)
+@cache
 def environment(fmt: str) -> Environment:
     """The cached jinja2 environment of a format (``"md"`` or ``"html"``)."""
     if fmt not in ("md", "html"):

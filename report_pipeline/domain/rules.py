@@ -9,10 +9,12 @@ override its parent. Every problem is reported at load time as ``FILE: KEY: prob
 from __future__ import annotations
 
 import re
-import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
+
+import tomllib
 
 from report_pipeline.schema import KINDS, RISKS
 

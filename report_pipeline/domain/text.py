@@ -32,7 +32,7 @@ _NOISE_LINE = re.compile(
     r"|[-=*_~]{3,}\s*$"                                 # separators such as ---------
     r"|(https?://|www\.)\S+\s*$"                        # a bare URL
     r"|[-*+]?\s*vllm (version|main)\s*:"               # vllm-ascend template footer
-    r"|(closes|fixes|fix|resolves|resolve|related|refs?|part of|follow[- ]up( to| of)?|cherry[- ]pick(ed)?( of| from)?)\s*:?\s*(#\d+|https?://\S+|[\w.-]+/[\w.-]+#\d+)[\s.,]*(to \S+)?\s*$"
+    r"|(closes|fixes|fix|resolves|resolve|related|refs?|part of|follow[- ]up( to| of)?|cherry[- ]pick(ed)?( of| from)?)\s*:?\s*(#\d+|https?://\S+|[\w.-]+/[\w.-]+#\d+)[\s.,]*(to \S+)?\s*$"  # noqa: E501
     r"|(please )?fill in the pr description here.*$"
     r"|(please (fill|provide|describe)|pr description|n/?a|none|no|yes|todo|tbd)\W*$"
     r"|\|.*\|\s*$"                                     # table rows

@@ -5,7 +5,10 @@ import dagster as dg
 
 from report_pipeline.config import Config
 from report_pipeline.dagster_defs.assets._common import (
-    column_schema, markdown_table, output_value, run_partitions,
+    column_schema,
+    markdown_table,
+    output_value,
+    run_partitions,
 )
 from report_pipeline.dagster_defs.partitions import history_mapping
 from report_pipeline.domain.aggregate import AGGREGATES_SCHEMA, aggregate_week

@@ -5,7 +5,11 @@ import dagster as dg
 
 from report_pipeline.config import Config
 from report_pipeline.dagster_defs.assets._common import (
-    column_schema, for_partition, markdown_table, output_value, run_partitions,
+    column_schema,
+    for_partition,
+    markdown_table,
+    output_value,
+    run_partitions,
 )
 from report_pipeline.dagster_defs.resources import GitHubResource
 from report_pipeline.schema import REVIEWS_SCHEMA, empty_frame

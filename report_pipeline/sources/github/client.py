@@ -20,8 +20,9 @@ import datetime as dt
 import json
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -323,7 +324,9 @@ class GraphQLSession:
         return _Retry(
             f"primary rate limit exhausted ({reason}), waiting for reset at {reset_iso}",
             wait,
-            lambda: GitHubRateLimitError(f"GitHub API rate limit still exhausted after {self.max_retries} retries (reset {reset_iso})", reset_at),
+            lambda: GitHubRateLimitError(
+                f"GitHub API rate limit still exhausted after {self.max_retries} retries (reset {reset_iso})", reset_at
+            ),
         )
 
     def _server_message(self, resp: httpx.Response) -> str:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import httpx
 import pandas as pd
@@ -84,7 +85,7 @@ class GitHubClient:
         """Release the HTTP connections."""
         self._session.close()
 
-    def __enter__(self) -> "GitHubClient":
+    def __enter__(self) -> GitHubClient:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -136,7 +137,9 @@ class GitHubClient:
                 pending.extend(reversed(split))
 
     def _search_window(self, repo, a, b, tz, stats):
-        fmt = lambda moment: moment.astimezone(tz).isoformat(timespec="seconds")
+        def fmt(moment):
+            return moment.astimezone(tz).isoformat(timespec="seconds")
+
         q = f"repo:{repo} is:pr is:merged merged:{fmt(a)}..{fmt(b)}"
         for attempt in range(2):
             after = None

@@ -7,7 +7,7 @@ validate a built instance against GitHub's published schema.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 #: Most a connection may return per page (GitHub rejects ``first`` above 100).
 MAX_PAGE = 100
