@@ -70,6 +70,7 @@ class RepositoryConfig:
     api_url: str = "https://api.github.com"
     graphql_url: str = "https://api.github.com/graphql"
     enrich_from_github: bool = False  # git: labels and reviews from GitHub when a token is set
+    allow_quiet: bool = False  # git/sample: data that ends before a week means "no merges", not "stale"
 
     @property
     def owner(self) -> str:
@@ -155,7 +156,9 @@ _TOP_KEYS = {
     "timezone", "languages", "output_dir", "warehouse_dir", "first_week", "rules_dirs",
     "highlights", "github", "repositories", "trend_weeks",
 }
-_REPO_KEYS = {"name", "source", "rules", "path", "branch", "api_url", "graphql_url", "enrich_from_github"}
+_REPO_KEYS = {
+    "name", "source", "rules", "path", "branch", "api_url", "graphql_url", "enrich_from_github", "allow_quiet",
+}
 
 
 def _parse(raw: dict[str, Any], base_dir: Path, path: Path | None) -> Config:
@@ -242,15 +245,14 @@ def _parse_repo(entry: Any, key: str, base_dir: Path) -> RepositoryConfig:
     for url_key, url in (("api_url", api_url), ("graphql_url", graphql_url)):
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"{key}.{url_key}: must be an http(s) URL (got {url!r})")
-    enrich = entry.get("enrich_from_github", False)
-    if not isinstance(enrich, bool):
-        raise ConfigError(f"{key}.enrich_from_github: must be true or false")
+    enrich = _bool(entry, "enrich_from_github", key + ".")
+    allow_quiet = _bool(entry, "allow_quiet", key + ".")
     branch = entry.get("branch")
     if branch is not None and (not isinstance(branch, str) or not branch):
         raise ConfigError(f"{key}.branch: must be a non-empty string")
     return RepositoryConfig(
         name=name, source=source, rules=rules, path=repo_path, branch=branch,
-        api_url=api_url, graphql_url=graphql_url, enrich_from_github=enrich,
+        api_url=api_url, graphql_url=graphql_url, enrich_from_github=enrich, allow_quiet=allow_quiet,
     )
 
 
@@ -307,6 +309,13 @@ def _str(raw: dict, key: str, default: str, prefix: str = "") -> str:
     value = raw.get(key, default)
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{prefix}{key}: must be a non-empty string (got {value!r})")
+    return value
+
+
+def _bool(raw: dict, key: str, prefix: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{prefix}{key}: must be true or false")
     return value
 
 

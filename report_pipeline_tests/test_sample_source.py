@@ -149,7 +149,9 @@ def test_fields_and_defaults(tmp_path):
 def test_other_repositories_are_ignored(tmp_path):
     path = _write(tmp_path / "b.jsonl", BOUNDARY_RECORDS)
     assert read_sample_week(path, "other/repo", week_window("2026-09-07"))["number"].tolist() == [5]
-    assert read_sample_week(path, "nobody/none", week_window("2026-09-07")).empty
+    # a repository the file does not hold is a misconfiguration, not a week without PRs
+    with pytest.raises(SampleSourceError, match=r"holds no pull request of nobody/none \(it holds lumen-ai/lumen, other/repo\)"):
+        read_sample_week(path, "nobody/none", week_window("2026-09-07"))
 
 
 def test_gzip_input(tmp_path):

@@ -33,12 +33,13 @@ def extract_week(
     if repo.source == "sample":
         from report_pipeline.sources.sample import read_sample_week
 
-        frame = read_sample_week(repo.path, repo.name, window)
+        frame = read_sample_week(repo.path, repo.name, window, allow_quiet=repo.allow_quiet)
         return frame, {"source": "sample", "file": str(repo.path.name)}
     if repo.source == "git":
         from report_pipeline.sources.git import read_git_week
 
-        frame, stats = read_git_week(repo.path, repo.name, window, branch=repo.branch)
+        frame, stats = read_git_week(repo.path, repo.name, window, branch=repo.branch,
+                                     allow_quiet=repo.allow_quiet)
         meta = {"source": "git"} | _plain(stats)
         if repo.enrich_from_github and github_client is not None and len(frame):
             frame, extra = _labels_from_github(frame, repo, github_client, log)

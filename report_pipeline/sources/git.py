@@ -26,7 +26,14 @@ import pandas as pd
 from report_pipeline import schema
 from report_pipeline.weeks import WeekWindow
 
-__all__ = ["GitSourceError", "GitExtractStats", "read_git_week"]
+__all__ = [
+    "GitSourceError",
+    "GitExtractStats",
+    "read_git_week",
+    "check_history_covers",
+    "check_tip_is_current",
+    "refuse_shallow_boundary",
+]
 
 # Committer dates on a first-parent chain are nearly monotonic, but clocks skew and
 # git's --since stops the walk at the first older commit: scan a wider range, then
@@ -123,12 +130,13 @@ def _check_repo(path: Path) -> dict[str, str]:
     return env
 
 
-def _resolve_branch(path: Path, branch: str | None, env: dict[str, str]) -> tuple[str, str | None]:
-    """(commit sha to walk from, base_ref name)."""
+def _resolve_branch(path: Path, branch: str | None, env: dict[str, str]) -> tuple[str, str | None, str]:
+    """(commit sha to walk from, base_ref name, full ref read such as ``refs/heads/main``)."""
     if branch is None:
-        proc = _git(path, ["symbolic-ref", "--quiet", "--short", "HEAD"], check=False, env=env)
-        name = proc.stdout.decode("utf-8", "replace").strip() or None  # None: detached HEAD
-        candidates = ["HEAD"]
+        proc = _git(path, ["symbolic-ref", "--quiet", "HEAD"], check=False, env=env)
+        full = proc.stdout.decode("utf-8", "replace").strip()
+        name = full.removeprefix("refs/heads/") or None  # None: detached HEAD
+        candidates = [full or "HEAD"]
         label = name or "HEAD"
     else:
         name = branch
@@ -141,12 +149,146 @@ def _resolve_branch(path: Path, branch: str | None, env: dict[str, str]) -> tupl
         proc = _git(path, ["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
                     check=False, env=env)
         if proc.returncode == 0:
-            return proc.stdout.decode().strip(), name
+            return proc.stdout.decode().strip(), name, ref
     raise GitSourceError(f"branch {label!r} does not exist (or has no commits) in {path}")
 
 
 def _git_date(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S +0000")
+
+
+# -- coverage: can this clone see the whole week? -----------------------------------------
+# A clone that cannot see a week would otherwise report "no PRs" (or a shallow boundary
+# commit as one huge PR) with full confidence; these checks fail first, naming the fix.
+
+_SYNC_REFLOG = re.compile(r"^(clone|fetch|pull)\b")
+
+
+def _commit_date(path: Path, rev: str, env: dict[str, str]) -> dt.datetime:
+    out = _git(path, ["log", "-1", "--no-walk", "--format=%cI", rev, "--"], env=env).stdout
+    return dt.datetime.fromisoformat(out.decode().strip())
+
+
+def _shallow_boundary(path: Path, env: dict[str, str]) -> frozenset[str]:
+    """Commits whose parents a shallow clone does not have (empty for a full clone)."""
+    proc = _git(path, ["rev-parse", "--is-shallow-repository", "--git-path", "shallow"], env=env)
+    lines = proc.stdout.decode("utf-8", "replace").splitlines()
+    if not lines or lines[0].strip() != "true":
+        return frozenset()
+    shallow = Path(lines[1].strip())
+    shallow = shallow if shallow.is_absolute() else path / shallow
+    try:
+        return frozenset(shallow.read_text(encoding="ascii").split())
+    except OSError:
+        return frozenset()
+
+
+def check_history_covers(path: Path, tip: str, window: WeekWindow, env: dict[str, str] | None = None
+                         ) -> frozenset[str]:
+    """Fail when a shallow clone's first-parent history from ``tip`` ends after the week's start.
+
+    Returns the shallow boundary commits (empty for a full clone) for
+    :func:`refuse_shallow_boundary`.
+    """
+    env = env or _env()
+    boundary = _shallow_boundary(path, env)
+    if not boundary:
+        return boundary
+    before = _git_date(window.start - dt.timedelta(seconds=1))
+    older = _git(path, ["rev-list", "-1", "--first-parent", f"--before={before}", tip, "--"], env=env)
+    if older.stdout.strip():
+        return boundary  # the chain reaches a commit older than the week: every week commit is seen
+    ends = _git(path, ["rev-list", "--first-parent", "--max-parents=0", tip, "--"], env=env)
+    cut = [sha for sha in ends.stdout.decode().split() if sha in boundary]
+    if cut:
+        raise GitSourceError(_shallow_message(path, cut[0], _commit_date(path, cut[0], env), window))
+    return boundary  # the repository's real first commit is younger than the week
+
+
+def refuse_shallow_boundary(path: Path, shas: list[str], boundary: frozenset[str],
+                            window: WeekWindow, env: dict[str, str] | None = None) -> None:
+    """Fail when a commit read for the week is a shallow boundary (git diffs it against nothing)."""
+    for sha in shas:
+        if sha in boundary:
+            raise GitSourceError(_shallow_message(path, sha, _commit_date(path, sha, env or _env()), window))
+
+
+def _shallow_message(path: Path, sha: str, date: dt.datetime, window: WeekWindow) -> str:
+    return (
+        f"{path} is a shallow clone: its history stops at commit {sha[:12]} of {date.isoformat()}, "
+        f"which is not before the start of week {window.key} ({window.start.isoformat()}), so the "
+        f"week's pull requests cannot all be seen. Fetch the full history: git -C {path} fetch --unshallow"
+    )
+
+
+def check_tip_is_current(path: Path, tip: str, ref: str, window: WeekWindow,
+                         env: dict[str, str] | None = None, *, allow_quiet: bool = False,
+                         now: dt.datetime | None = None) -> None:
+    """Fail when the branch tip is older than the week's end and the clone may be out of date.
+
+    A tip older than the week's end is fine when the clone was fetched after the week ended
+    (the repository really was quiet), when the repository has no remote to fetch from, when
+    the week has not ended yet, or with ``allow_quiet``. A local branch behind its remote
+    branch always fails.
+    """
+    env = env or _env()
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if allow_quiet or now < window.end:
+        return
+    tip_date = _commit_date(path, tip, env)
+    if tip_date >= window.end:
+        return
+    upstream = _upstream(path, ref, env)
+    if upstream is not None and _commit_date(path, upstream, env) > tip_date:
+        raise GitSourceError(
+            f"{ref} in {path} ends at commit {tip[:12]} of {tip_date.isoformat()}, before the end of "
+            f"week {window.key}, but {upstream} has newer commits: bring the branch up to date with "
+            f"git -C {path} merge --ff-only {upstream} (or git pull --ff-only)"
+        )
+    if not _git(path, ["remote"], env=env).stdout.strip():
+        return  # nothing to fetch from: the local history is the whole truth
+    synced = _last_sync(path, [ref, "HEAD"] + ([upstream] if upstream else []), env)
+    if synced is not None and synced >= window.end:
+        return
+    when = f"last fetched {synced.isoformat()}" if synced else "never fetched since it was cloned"
+    raise GitSourceError(
+        f"{ref} in {path} ends at commit {tip[:12]} of {tip_date.isoformat()}, before the end of week "
+        f"{window.key} ({window.end.isoformat()}), and the clone was {when}: it cannot show the week's "
+        f"pull requests. Update it: git -C {path} fetch (then git merge --ff-only, or git pull --ff-only "
+        f"for a local branch). If the repository really had no merges since, set allow_quiet = true "
+        f"on this repository in the configuration."
+    )
+
+
+def _upstream(path: Path, ref: str, env: dict[str, str]) -> str | None:
+    """The remote-tracking ref a local branch follows (its upstream, else origin/<name>)."""
+    if not ref.startswith("refs/heads/"):
+        return None
+    proc = _git(path, ["for-each-ref", "--format=%(upstream)", ref], check=False, env=env)
+    candidates = [proc.stdout.decode().strip(), "refs/remotes/origin/" + ref.removeprefix("refs/heads/")]
+    for candidate in candidates:
+        if candidate and _git(path, ["rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}"],
+                              check=False, env=env).returncode == 0:
+            return candidate
+    return None
+
+
+def _last_sync(path: Path, refs: list[str], env: dict[str, str]) -> dt.datetime | None:
+    """When the clone last talked to a remote: FETCH_HEAD's time, clone/fetch/pull reflog entries."""
+    moments: list[float] = []
+    fetch_head = _git(path, ["rev-parse", "--git-path", "FETCH_HEAD"], env=env).stdout.decode().strip()
+    fetch_path = Path(fetch_head) if Path(fetch_head).is_absolute() else path / fetch_head
+    if fetch_path.exists():
+        moments.append(fetch_path.stat().st_mtime)
+    for ref in refs:
+        proc = _git(path, ["log", "-g", "--date=unix", "--format=%gd%x00%gs", ref, "--"],
+                    check=False, env=env)
+        for line in proc.stdout.decode("utf-8", "replace").splitlines():
+            selector, _, subject = line.partition("\x00")
+            stamp = selector.rpartition("@{")[2].rstrip("}")
+            if _SYNC_REFLOG.match(subject) and stamp.isdigit():
+                moments.append(float(stamp))
+    return dt.datetime.fromtimestamp(max(moments), dt.timezone.utc) if moments else None
 
 
 def _log_window(path: Path, tip: str, since: dt.datetime, until: dt.datetime,
@@ -278,22 +420,27 @@ def _empty_frame() -> pd.DataFrame:
     return df
 
 
-def read_git_week(path: Path, repo: str, window: WeekWindow, branch: str | None = None
-                  ) -> tuple[pd.DataFrame, GitExtractStats]:
+def read_git_week(path: Path, repo: str, window: WeekWindow, branch: str | None = None,
+                  *, allow_quiet: bool = False) -> tuple[pd.DataFrame, GitExtractStats]:
     """PRs merged into ``branch`` (default: HEAD's branch) of the clone at ``path`` during ``window``.
 
     Returns a ``RAW_SCHEMA`` frame (oldest merge first) and statistics of all
     first-parent commits of the week, including those that are not PRs.
     Raises :class:`GitSourceError` for a missing path, a non-repository, an
-    unknown branch or a missing git executable.
+    unknown branch, a missing git executable, or a clone that cannot see the
+    whole week (shallow history, or a branch older than the week's end that
+    was not fetched since; ``allow_quiet`` accepts the latter).
     """
     path = Path(path)
     env = _check_repo(path)
-    tip, base_ref = _resolve_branch(path, branch, env)
+    tip, base_ref, ref = _resolve_branch(path, branch, env)
+    boundary = check_history_covers(path, tip, window, env)
+    check_tip_is_current(path, tip, ref, window, env, allow_quiet=allow_quiet)
     scanned = _log_window(path, tip, window.start - _MARGIN, window.end + _MARGIN, env)
     # exact filter on the committer timestamp with its own offset; oldest first so
     # "earlier PR by the same author" can be tracked while walking
     commits = [c for c in reversed(scanned) if window.start <= c.committer_date < window.end]
+    refuse_shallow_boundary(path, [c.sha for c in commits], boundary, window, env)
 
     stats = GitExtractStats(commits=len(commits))
     prs: list[tuple[_Commit, str, int]] = []

@@ -23,7 +23,7 @@ import pandas as pd
 from report_pipeline import schema
 from report_pipeline.weeks import WeekWindow
 
-__all__ = ["SampleSourceError", "read_sample_week", "read_sample_reviews"]
+__all__ = ["SampleSourceError", "check_sample_covers", "read_sample_week", "read_sample_reviews"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _FILE_KEYS = ("path", "previous_path", "additions", "deletions", "change_type")
@@ -176,13 +176,38 @@ def _load(path: Path) -> _Parsed:
     return _parse(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
 
 
-def read_sample_week(path: Path, repo: str, window: WeekWindow) -> pd.DataFrame:
+def check_sample_covers(parsed: _Parsed, path: Path, repo: str, window: WeekWindow,
+                        *, allow_quiet: bool = False) -> None:
+    """Fail when the file holds no PR of ``repo`` or its last merge is before the week's start.
+
+    A truncated or outdated file would otherwise produce a confident "no PRs" report.
+    """
+    merged = parsed.merged[(parsed.repos == repo).to_numpy()]
+    if not len(merged):
+        others = sorted(set(parsed.repos.dropna().astype(str)))[:5]
+        raise SampleSourceError(
+            f"{path}: holds no pull request of {repo}"
+            + (f" (it holds {', '.join(others)})" if others else " (it is empty)")
+        )
+    last = merged.max()
+    if last < pd.Timestamp(window.start) and not allow_quiet:
+        raise SampleSourceError(
+            f"{path}: the data of {repo} ends at its last merge {last.isoformat()}, before week "
+            f"{window.key} ({window.start.isoformat()} to {window.end.isoformat()}): the file is "
+            "truncated or out of date, so the week cannot be reported. Regenerate or re-export it; "
+            "if the repository really had no merges since, set allow_quiet = true on this repository."
+        )
+
+
+def read_sample_week(path: Path, repo: str, window: WeekWindow, *, allow_quiet: bool = False) -> pd.DataFrame:
     """PRs of ``repo`` merged in ``[window.start, window.end)``, as RAW_SCHEMA rows.
 
     ``path`` is a ``.jsonl`` or ``.jsonl.gz`` file; lines of other repositories are ignored.
-    Raises :class:`SampleSourceError` for a missing file or a malformed line.
+    Raises :class:`SampleSourceError` for a missing file, a malformed line, or a file whose
+    data of ``repo`` ends before the week (unless ``allow_quiet``).
     """
     parsed = _load(path)
+    check_sample_covers(parsed, Path(path), repo, window, allow_quiet=allow_quiet)
     start = pd.Timestamp(window.start).tz_convert("UTC")
     end = pd.Timestamp(window.end).tz_convert("UTC")
     mask = (parsed.merged >= start) & (parsed.merged < end) & (parsed.repos == repo)
