@@ -268,9 +268,11 @@ def test_missing_fields_give_a_correct_report(project):
 
 
 def test_one_broken_repository_does_not_stop_the_others(project, capsys):
+    norules = project / "norules.jsonl"  # the sample's PRs under the repository's own name
+    norules.write_text(SAMPLE.read_text(encoding="utf-8").replace(f'"{REPO}"', '"acme/norules"'), encoding="utf-8")
     write_config(project, repos=(
         f'[[repositories]]\nname = "acme/gone"\nsource = "sample"\npath = "{project / "missing.jsonl"}"\n'
-        f'[[repositories]]\nname = "acme/norules"\nsource = "sample"\npath = "{SAMPLE}"\nrules = "nosuchrules"\n'
+        f'[[repositories]]\nname = "acme/norules"\nsource = "sample"\npath = "{norules}"\nrules = "nosuchrules"\n'
         f'[[repositories]]\nname = "{REPO}"\nsource = "sample"\npath = "{SAMPLE}"\nrules = "lumen"\n'
     ))
     assert main(["build", "--week", WEEK]) == 1

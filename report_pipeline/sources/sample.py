@@ -39,7 +39,7 @@ class _Parsed:
     def __init__(self, frame: pd.DataFrame, merged: pd.Series, repos: pd.Series, reviews: dict):
         self.frame = frame
         self.merged = merged
-        self.repos = repos
+        self.repos = repos.astype(str).str.lower()  # GitHub names are case-insensitive
         self.reviews = reviews  # (repo, number) -> list of review dicts
 
 
@@ -154,7 +154,7 @@ def _parse(path_str: str, mtime_ns: int, size: int) -> _Parsed:
                 rows.append(row)
                 found = _reviews(obj, where)
                 if found:
-                    reviews[(row["repo"], row["number"])] = found
+                    reviews[(str(row["repo"]).lower(), row["number"])] = found
     except (OSError, EOFError, zlib.error) as exc:
         # a truncated or corrupt .gz surfaces here, after ``lineno`` good lines
         raise SampleSourceError(f"{path}: unreadable after line {lineno}: {exc}") from exc
@@ -182,9 +182,9 @@ def check_sample_covers(parsed: _Parsed, path: Path, repo: str, window: WeekWind
 
     A truncated or outdated file would otherwise produce a confident "no PRs" report.
     """
-    merged = parsed.merged[(parsed.repos == repo).to_numpy()]
+    merged = parsed.merged[(parsed.repos == repo.lower()).to_numpy()]
     if not len(merged):
-        others = sorted(set(parsed.repos.dropna().astype(str)))[:5]
+        others = sorted(set(parsed.frame["repo"].dropna().astype(str)))[:5]
         raise SampleSourceError(
             f"{path}: holds no pull request of {repo}"
             + (f" (it holds {', '.join(others)})" if others else " (it is empty)")
@@ -210,7 +210,7 @@ def read_sample_week(path: Path, repo: str, window: WeekWindow, *, allow_quiet: 
     check_sample_covers(parsed, Path(path), repo, window, allow_quiet=allow_quiet)
     start = pd.Timestamp(window.start).tz_convert("UTC")
     end = pd.Timestamp(window.end).tz_convert("UTC")
-    mask = (parsed.merged >= start) & (parsed.merged < end) & (parsed.repos == repo)
+    mask = (parsed.merged >= start) & (parsed.merged < end) & (parsed.repos == repo.lower())
     selected = parsed.frame.loc[mask.to_numpy()]
     order = parsed.merged[mask.to_numpy()].argsort(kind="stable")
     # normalize() builds fresh Arrow arrays, so callers never share the cached objects
@@ -220,6 +220,6 @@ def read_sample_week(path: Path, repo: str, window: WeekWindow, *, allow_quiet: 
 def read_sample_reviews(path: Path, repo: str, numbers: Sequence[int]) -> pd.DataFrame:
     """Review comments (REVIEWS_SCHEMA rows) of the PRs ``numbers`` of ``repo``; empty when none."""
     parsed = _load(path)
-    rows = [dict(r) for n in dict.fromkeys(int(n) for n in numbers) for r in parsed.reviews.get((repo, n), [])]
+    rows = [dict(r) for n in dict.fromkeys(int(n) for n in numbers) for r in parsed.reviews.get((repo.lower(), n), [])]
     frame = pd.DataFrame({name: pd.Series([r[name] for r in rows], dtype=object) for name in schema.REVIEWS_SCHEMA.names})
     return schema.normalize(frame, schema.REVIEWS_SCHEMA)
