@@ -59,8 +59,3 @@ def test_risks_are_present_but_not_everywhere(figures):
     for risk, share in f.risk_share.items():
         assert share < 0.5, (risk, share)  # a risk on most PRs says nothing
     assert f.risk_share["core_path"] > 0.05 and f.risk_share["missing_tests"] > 0.02
-
-
-def test_fast_enough(figures):
-    f, _, total = figures
-    assert f.seconds < 8 and total < 15
