@@ -17,12 +17,14 @@ server text pass through ``_redact`` and ``repr`` hides it.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -36,6 +38,8 @@ __all__ = [
     "GitHubGraphQLError",
     "GitHubTransportError",
     "GraphQLSession",
+    "validate_token",
+    "redacted_error",
 ]
 
 TOKEN_ENV = "GITHUB_TOKEN"
@@ -92,6 +96,73 @@ class FetchStats:
     duplicates: int = 0  # the same PR seen twice across pages/windows, kept once
 
 
+def validate_token(token: str | None, token_env: str = TOKEN_ENV) -> str:
+    """The token without surrounding whitespace; ``GitHubAuthError`` naming ``token_env`` otherwise.
+
+    A trailing newline (a token file, a secret mount) is dropped. Anything else that cannot
+    go into an HTTP header fails here with a message that never shows the value: libraries
+    that reject it later quote the whole header, token included.
+    """
+    token = (token or "").strip()
+    if not token:
+        raise GitHubAuthError(
+            f"no GitHub token: set the {token_env} environment variable "
+            "(a token with read access to the repository)"
+        )
+    if any(ch.isspace() for ch in token):
+        raise GitHubAuthError(
+            f"{token_env} contains whitespace inside it (a two-line token file?): a token is one "
+            "word; the value is not shown"
+        )
+    bad = next((i for i, ch in enumerate(token) if not (ch.isascii() and ch.isprintable())), None)
+    if bad is not None:
+        raise GitHubAuthError(
+            f"{token_env} contains a character that is not printable ASCII (at position {bad + 1}): "
+            "GitHub tokens are plain ASCII; the value is not shown"
+        )
+    return token
+
+
+def redacted_error(exc: BaseException, token: str) -> GitHubError:
+    """A ``GitHubError`` describing ``exc`` (any library's) with the token masked.
+
+    Raise it ``from None``: the original, whose message, arguments or causes may quote the
+    token (httpx and h11 quote headers), must not reach a log or Dagster's event store.
+    """
+    if isinstance(exc, GitHubError) and not (token and token in _exception_text(exc)):
+        return exc
+    text = str(exc).replace(token, "***") if token else str(exc)
+    return GitHubTransportError(f"{type(exc).__name__}: {text}")
+
+
+def _exception_text(exc: BaseException) -> str:
+    """Messages and arguments of ``exc`` and everything chained to it."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        parts.append(f"{current} {current.args!r}")
+        current = current.__cause__ or current.__context__
+    return "\n".join(parts)
+
+
+def _plain_http_remote(url: str) -> str | None:
+    """The host of a plain ``http://`` URL that is not a loopback address, else None."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        return None
+    host = parts.hostname
+    if host == "localhost" or host.endswith(".localhost"):
+        return None
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return None
+    except ValueError:
+        pass
+    return host
+
+
 class _Retry(Exception):
     """Internal: the attempt failed in a way worth retrying after ``wait`` seconds."""
 
@@ -123,17 +194,18 @@ class GraphQLSession:
         token_env: str = TOKEN_ENV,
     ):
         self._token_env = token_env  # named in messages, so users know which variable to fix
-        token = (token or "").strip()
-        if not token:
-            raise GitHubAuthError(
-                f"no GitHub token: set the {token_env} environment variable "
-                "(a token with read access to the repository)"
-            )
+        token = validate_token(token, token_env)
         self._token = token
         self.graphql_url = graphql_url
         self.max_retries = int(max_retries)
         self.max_wait_seconds = float(max_wait_seconds)
         self._log = log or (lambda _msg: None)
+        host = _plain_http_remote(graphql_url)
+        if host is not None:
+            self._log(
+                f"warning: the {token_env} token will be sent unencrypted over http:// to {host}; "
+                "use an https:// graphql_url/api_url unless this network is trusted"
+            )
         self._sleep = sleep
         self._random = random.Random()
         self._http = httpx.Client(
@@ -182,6 +254,8 @@ class GraphQLSession:
             stats.requests += 1
             try:
                 return self._attempt(query, variables, stats, repo, tolerate_missing_prs, secondary, attempt)
+            except GitHubError as exc:
+                raise redacted_error(exc, self._token) from None
             except _Retry as retry:
                 if attempt >= self.max_retries:
                     raise retry.final() from None
@@ -210,6 +284,8 @@ class GraphQLSession:
             resp = self._http.post(self.graphql_url, json={"query": query, "variables": variables})
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             raise self._transient(f"{type(exc).__name__}: {exc}", hint) from None
+        except Exception as exc:  # any library's error may quote the request's headers
+            raise redacted_error(exc, self._token) from None
 
         headers = resp.headers
         remaining = headers.get("x-ratelimit-remaining")
