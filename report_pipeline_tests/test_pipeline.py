@@ -89,7 +89,7 @@ def test_one_week_end_to_end(project, capsys):
             e for e in instance.all_logs(runs[0].run_id)
             if e.dagster_event and e.dagster_event.event_type_value == "ASSET_CHECK_EVALUATION"
         ]
-        assert len(checks) == 6
+        assert len(checks) == 7
         assert all(e.dagster_event.event_specific_data.passed for e in checks)
 
     index = (project / "out" / "reports" / "index.html").read_text(encoding="utf-8")

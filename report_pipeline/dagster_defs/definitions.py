@@ -6,7 +6,7 @@ import dagster as dg
 
 from report_pipeline.config import Config
 from report_pipeline.dagster_defs.assets import build_assets
-from report_pipeline.dagster_defs.io import WeeklyParquetIOManager
+from report_pipeline.dagster_defs.io import WarehouseResource, WeeklyParquetIOManager
 from report_pipeline.dagster_defs.partitions import build_partitions
 from report_pipeline.dagster_defs.resources import github_resource
 from report_pipeline.dagster_defs.schedules import build_job, build_schedule
@@ -23,9 +23,10 @@ def build_definitions(config: Config, executor: dg.ExecutorDefinition = dg.in_pr
     return dg.Definitions(
         assets=build_assets(partitions, config),
         jobs=[job],
-        schedules=[build_schedule(job, config)],
+        schedules=[build_schedule(job)],
         resources={
             "io_manager": WeeklyParquetIOManager(base_path=str(config.warehouse_dir)),
+            "warehouse": WarehouseResource(base_path=str(config.warehouse_dir)),
             "github": github_resource(config),
         },
         executor=executor,

@@ -1,9 +1,12 @@
-"""Partition-aware Parquet IO: one file per (asset, repository, week), written atomically.
+"""Partition-aware Parquet storage: one file per (asset, repository, week), written atomically.
+
+``ParquetWarehouse`` reads and writes the files; ``WeeklyParquetIOManager`` hands them to
+Dagster as asset inputs and outputs, and ``WarehouseResource`` lets an asset read partitions
+it does not depend on (the trend's earlier weeks, see weekly_aggregates).
 
 A run over a range of weeks (a single-run backfill) hands the IO manager a dict
-``{partition_key: DataFrame}``; each partition is still written to its own file.
-The base path may be local or object storage (``s3://bucket/prefix``) through
-``pyarrow.fs``.
+``{partition_key: DataFrame}``; each partition is still written to its own file. The base
+path may be local or object storage (``s3://bucket/prefix``) through ``pyarrow.fs``.
 """
 
 from __future__ import annotations
@@ -39,10 +42,11 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-class WeeklyParquetIOManager(dg.ConfigurableIOManager):
-    """Stores each (asset, repository, week) partition as ``BASE/ASSET/OWNER__REPO/WEEK.parquet``."""
+class ParquetWarehouse:
+    """Each (asset, repository, week) partition as ``BASE/ASSET/OWNER__REPO/WEEK.parquet``."""
 
-    base_path: str
+    def __init__(self, base_path: str):
+        self.base_path = base_path
 
     def _fs(self) -> tuple[pafs.FileSystem, str]:
         if "://" in self.base_path:
@@ -54,19 +58,6 @@ class WeeklyParquetIOManager(dg.ConfigurableIOManager):
         _, root = self._fs()
         repo, week = split_key(partition_key)
         return f"{root}/{asset_name}/{repo.replace('/', '__')}/{week}.parquet"
-
-    def handle_output(self, context: dg.OutputContext, obj) -> None:
-        """Write one DataFrame, or a dict of them for a multi-partition run."""
-        if obj is None:
-            return
-        name = context.asset_key.path[-1]
-        keys = context.asset_partition_keys if context.has_asset_partitions else []
-        frames = obj if isinstance(obj, dict) else {keys[0]: obj}
-        missing = set(keys) - set(frames)
-        if missing:
-            raise dg.Failure(f"{name}: no output for partitions {sorted(missing)}")
-        for key, frame in frames.items():
-            self.write(name, key, frame)
 
     def write(self, asset_name: str, partition_key: str, frame: pd.DataFrame) -> str:
         """Atomically write one partition: a temporary file renamed into place."""
@@ -98,26 +89,79 @@ class WeeklyParquetIOManager(dg.ConfigurableIOManager):
             return None
         return from_table(table)
 
+
+class WeeklyParquetIOManager(dg.ConfigurableIOManager):
+    """Asset inputs and outputs through a ``ParquetWarehouse`` at ``base_path``.
+
+    Loading several partitions follows Dagster's convention for partition ranges: every
+    partition must exist unless the input's metadata says ``allow_missing_partitions``.
+    """
+
+    base_path: str
+
+    @property
+    def warehouse(self) -> ParquetWarehouse:
+        return ParquetWarehouse(self.base_path)
+
+    def path_for(self, asset_name: str, partition_key: str) -> str:
+        return self.warehouse.path_for(asset_name, partition_key)
+
+    def write(self, asset_name: str, partition_key: str, frame: pd.DataFrame) -> str:
+        return self.warehouse.write(asset_name, partition_key, frame)
+
+    def read(self, asset_name: str, partition_key: str) -> pd.DataFrame | None:
+        return self.warehouse.read(asset_name, partition_key)
+
+    def handle_output(self, context: dg.OutputContext, obj) -> None:
+        """Write one DataFrame, or a dict of them for a multi-partition run."""
+        if obj is None:
+            return
+        name = context.asset_key.path[-1]
+        keys = context.asset_partition_keys if context.has_asset_partitions else []
+        frames = obj if isinstance(obj, dict) else {keys[0]: obj}
+        missing = set(keys) - set(frames)
+        if missing:
+            raise dg.Failure(f"{name}: no output for partitions {sorted(missing)}")
+        for key, frame in frames.items():
+            self.write(name, key, frame)
+
     def load_input(self, context: dg.InputContext):
-        """A DataFrame for one partition; a dict of the existing ones for several."""
+        """A DataFrame for one partition; a dict ``{partition_key: DataFrame}`` for several."""
         name = context.asset_key.path[-1]
         keys = context.asset_partition_keys
-        if len(keys) == 1 and not _wants_many(context):
-            frame = self.read(name, keys[0])
-            if frame is None:
-                raise dg.Failure(
-                    f"{name} has no data for {keys[0]}: materialize it first "
-                    f"(e.g. report-pipeline build --week {split_key(keys[0])[1]})"
-                )
-            return frame
+        allow_missing = bool((context.definition_metadata or {}).get("allow_missing_partitions"))
         frames = {}
         for key in keys:
             frame = self.read(name, key)
-            if frame is not None:  # earlier weeks that were never built are simply absent
+            if frame is not None:
                 frames[key] = frame
+            elif not allow_missing:
+                raise dg.Failure(
+                    f"{name} has no data for {key}: materialize it first "
+                    f"(e.g. report-pipeline build --week {split_key(key)[1]} --repo {split_key(key)[0]})"
+                )
+        if len(keys) == 1:
+            return frames.get(keys[0])
         return frames
 
 
-def _wants_many(context: dg.InputContext) -> bool:
-    # history inputs (a window of weeks) always get a dict, even when one week is mapped
-    return bool((context.definition_metadata or {}).get("history"))
+class WarehouseResource(dg.ConfigurableResource):
+    """Reads stored partitions an asset does not depend on in Dagster's graph.
+
+    weekly_aggregates reads its trend's earlier weeks here: declaring them as a dependency
+    made every backfill rebuild the following weeks too (README, "Backfills").
+    """
+
+    base_path: str
+
+    def read_weeks(self, asset_name: str, repo: str, weeks: list[str]) -> dict[str, pd.DataFrame]:
+        """The stored partitions of ``repo`` among ``weeks``, by week; weeks never built are absent."""
+        from report_pipeline.dagster_defs.partitions import partition_key
+
+        warehouse = ParquetWarehouse(self.base_path)
+        found = {}
+        for week in weeks:
+            frame = warehouse.read(asset_name, str(partition_key(repo, week)))
+            if frame is not None:
+                found[week] = frame
+        return found

@@ -36,18 +36,3 @@ def split_key(key: str | dg.MultiPartitionKey) -> tuple[str, str]:
     # the serialized form joins dimensions in name order: "repo|week"
     repo, week = str(key).split("|", 1)
     return repo, week
-
-
-def history_mapping(weeks: int) -> dg.MultiPartitionMapping:
-    """Maps a week to itself and the ``weeks - 1`` weeks before it, same repository."""
-    return dg.MultiPartitionMapping(
-        {
-            WEEK: dg.DimensionPartitionMapping(
-                WEEK,
-                dg.TimeWindowPartitionMapping(
-                    start_offset=-(weeks - 1), end_offset=0, allow_nonexistent_upstream_partitions=True
-                ),
-            ),
-            REPO: dg.DimensionPartitionMapping(REPO, dg.IdentityPartitionMapping()),
-        }
-    )

@@ -36,6 +36,11 @@ class GitHubResource(dg.ConfigurableResource):
         )
 
 
+def uses_github(config: Config) -> bool:
+    """True when some configured repository reads from GitHub (its PRs, labels or reviews)."""
+    return any(r.source == "github" or r.enrich_from_github for r in config.repositories)
+
+
 def github_resource(config: Config) -> GitHubResource:
     """The GitHub resource for ``config``: token through ``EnvVar`` when the variable is set.
 

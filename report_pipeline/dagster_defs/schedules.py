@@ -3,10 +3,6 @@
 
 import dagster as dg
 
-from report_pipeline.config import Config
-from report_pipeline.dagster_defs.partitions import partition_key
-from report_pipeline.weeks import last_complete_week
-
 JOB_NAME = "weekly_report_job"
 
 
@@ -19,24 +15,19 @@ def build_job():
     )
 
 
-def build_schedule(job, config: Config) -> dg.ScheduleDefinition:
-    """Monday 06:00 in the configured timezone: one run per repository for the week just ended."""
+def build_schedule(job) -> dg.ScheduleDefinition:
+    """Monday 06:00 in the configured timezone: one run per repository for the week just ended.
 
-    @dg.schedule(
-        job=job,
-        cron_schedule="0 6 * * 1",
-        execution_timezone=config.timezone,
+    Dagster derives the cron and timezone from the weekly partitions (weeks start Monday in
+    the configured timezone) and, for week x repository partitions, requests the last
+    complete week of every repository, each with its own run key.
+    """
+    return dg.build_schedule_from_partitioned_job(
+        job,
         name="weekly_report_schedule",
         description="Builds last complete week's report (Monday to Sunday) for every configured repository.",
+        hour_of_day=6,
+        minute_of_hour=0,
+        day_of_week=1,
         default_status=dg.DefaultScheduleStatus.STOPPED,
     )
-    def weekly_report_schedule(context: dg.ScheduleEvaluationContext):
-        week = last_complete_week(context.scheduled_execution_time, config.timezone)
-        for repo in config.repositories:
-            yield dg.RunRequest(
-                run_key=f"{repo.name}|{week}",
-                partition_key=partition_key(repo.name, week),
-                tags={"report_pipeline/source": repo.source},
-            )
-
-    return weekly_report_schedule

@@ -1,26 +1,37 @@
 """``weekly_aggregates``: the week's figures and the same figures for earlier weeks."""
 
+import datetime as dt
 
 import dagster as dg
+import pandas as pd
 
 from report_pipeline.config import Config
 from report_pipeline.dagster_defs.assets._common import (
     column_schema,
+    for_partition,
     markdown_table,
     output_value,
     run_partitions,
 )
-from report_pipeline.dagster_defs.partitions import history_mapping
+from report_pipeline.dagster_defs.assets._records import week_checks
+from report_pipeline.dagster_defs.io import WarehouseResource
 from report_pipeline.domain.aggregate import AGGREGATES_SCHEMA, aggregate_week
+from report_pipeline.domain.quality import aggregates_vs_rows
 
-CHECKS = [
-    dg.AssetCheckSpec("counts_match_enriched", asset="weekly_aggregates",
-                      description="PR and highlight counts equal the rows of enriched_pull_requests."),
-]
+
+def _checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            "counts_match_enriched", asset="weekly_aggregates", partitions_def=partitions,
+            description="PR, highlight and line counts equal the week's rows of enriched_pull_requests. "
+                        "Advisory here: weekly_report checks its figures against the PRs it lists "
+                        "before publishing and blocks there.",
+        ),
+    ]
 
 
 def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefinition:
-    """The aggregation asset: reads the week and up to ``trend_weeks - 1`` earlier weeks."""
+    """The aggregation asset: the week, plus up to ``trend_weeks - 1`` earlier weeks for the trend."""
 
     @dg.asset(
         name="weekly_aggregates",
@@ -31,50 +42,52 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
             "One row per figure of the week (tidy): PR, highlight and line counts, mean importance, "
             "counts per kind, tag, module and risk with their PRs and shares, hot files, authors, "
             "the previous week's and trailing 4-week figures for deltas, and a "
-            f"{config.trend_weeks}-week trend. Earlier weeks count where they have been built."
+            f"{config.trend_weeks}-week trend. Earlier weeks are read from the warehouse as they are "
+            "when the week is built (not a dependency: a backfill rebuilds only the weeks asked for)."
         ),
-        ins={
-            "enriched_pull_requests": dg.AssetIn(
-                partition_mapping=history_mapping(config.trend_weeks), metadata={"history": True}
-            )
-        },
         metadata={"dagster/column_schema": column_schema(AGGREGATES_SCHEMA)},
         backfill_policy=dg.BackfillPolicy.single_run(),
-        check_specs=CHECKS,
+        check_specs=_checks(partitions),
     )
-    def weekly_aggregates(context: dg.AssetExecutionContext, enriched_pull_requests: dict):
-        # keys of the loaded history are "repo|week"; index them by (repo, week)
-        loaded = {}
-        for key, frame in enriched_pull_requests.items():
-            repo, week = str(key).split("|", 1)
-            loaded[(repo, week)] = frame
-        results, mismatches = {}, []
-        for key, repo_name, week in run_partitions(context):
-            current = loaded.get((repo_name, week))
-            if current is None:
-                raise dg.Failure(f"enriched_pull_requests has no data for {key}")
-            history = {w: f for (r, w), f in loaded.items() if r == repo_name and w < week}
+    def weekly_aggregates(context: dg.AssetExecutionContext, warehouse: WarehouseResource, enriched_pull_requests):
+        # Why the trend's earlier weeks are not an input with a TimeWindowPartitionMapping:
+        # with one, Dagster sees week W+1..W+11 as downstream of week W, so a UI backfill of
+        # W rebuilt (and republished) the next 11 weeks in a second run. A backfill should
+        # touch the weeks it names; later weeks keep the trend they were built with until
+        # they are rebuilt themselves.
+        run = run_partitions(context)
+        in_run = {(repo, week): for_partition(enriched_pull_requests, key) for key, repo, week in run}
+        results, mismatches = {}, {}
+        for key, repo_name, week in run:
+            current = in_run[(repo_name, week)]
+            history = _history(warehouse, in_run, repo_name, week, config.trend_weeks)
             frame = aggregate_week(week, current, history, trend_weeks=config.trend_weeks)
             results[key] = frame
-            summary = frame[frame["section"] == "summary"].set_index("key")["value"]
-            if summary["pr_count"] != len(current) or summary["highlight_count"] != int(current["highlight"].sum()):
-                mismatches.append(key)
-        last = results[max(results)]
-        summary = last[last["section"] == "summary"]
-        yield dg.Output(
-            output_value(results),
-            metadata={
-                "dagster/row_count": sum(len(f) for f in results.values()),
-                "partitions": len(results),
-                "summary": dg.MetadataValue.md(markdown_table(summary, ["key", "value", "previous_value", "trailing_value"])),
-                "risks": dg.MetadataValue.md(
-                    markdown_table(last[last["section"] == "risk"], ["key", "value", "share", "previous_value"])
-                ),
-            },
-        )
-        yield dg.AssetCheckResult(check_name="counts_match_enriched", passed=not mismatches,
-                                  metadata={"mismatches": dg.MetadataValue.json(mismatches)})
+            mismatches[key] = aggregates_vs_rows(frame, current, week)
+            context.add_asset_metadata(_week_metadata(frame, week, sorted(history)), partition_key=key)
+        yield dg.Output(output_value(results))
+        yield from week_checks(context, "counts_match_enriched", mismatches)
 
     return weekly_aggregates
 
 
+def _history(warehouse: WarehouseResource, in_run: dict, repo: str, week: str, trend_weeks: int) -> dict:
+    """Enriched PRs of the ``trend_weeks - 1`` weeks before ``week`` that exist: this run's, else stored."""
+    monday = dt.date.fromisoformat(week)
+    earlier = [(monday - dt.timedelta(weeks=i)).isoformat() for i in range(1, trend_weeks)]
+    history = {w: in_run[(repo, w)] for w in earlier if (repo, w) in in_run}
+    stored = warehouse.read_weeks("enriched_pull_requests", repo, [w for w in earlier if w not in history])
+    return history | stored
+
+
+def _week_metadata(frame: pd.DataFrame, week: str, history_weeks: list[str]) -> dict:
+    """One week's figures: rows, summary, risks, and which earlier weeks the trend counted."""
+    summary = frame[(frame["section"] == "summary") & (frame["week"] == week)]
+    return {
+        "dagster/row_count": len(frame),
+        "summary": dg.MetadataValue.md(markdown_table(summary, ["key", "value", "previous_value", "trailing_value"])),
+        "risks": dg.MetadataValue.md(
+            markdown_table(frame[frame["section"] == "risk"], ["key", "value", "share", "previous_value"])
+        ),
+        "trend_weeks_found": dg.MetadataValue.json(history_weeks),
+    }

@@ -1,25 +1,38 @@
 """``weekly_report``: the Markdown, HTML and JSON report of the week, in every configured language."""
 
-
-import json
-
 import dagster as dg
 import pandas as pd
 
 from report_pipeline.config import Config
 from report_pipeline.dagster_defs.assets._common import for_partition, output_value, run_partitions
+from report_pipeline.dagster_defs.assets._records import stop_if_blocked, week_checks
 from report_pipeline.domain.model import build_report_model
+from report_pipeline.domain.quality import merged_outside, report_vs_aggregates
 from report_pipeline.publish import publish_report, rebuild_index
 from report_pipeline.weeks import week_window
 
-CHECKS = [
-    dg.AssetCheckSpec("report_figures_match_aggregates", asset="weekly_report",
-                      description="The JSON report's headline figures equal weekly_aggregates, and every file was written."),
-]
+NOT_PUBLISHED = "No report of this run's weeks was written (earlier reports stay as they were)."
+
+
+def _checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetCheckSpec]:
+    # both are evaluated on the report model before any file is written, and block publishing
+    return [
+        dg.AssetCheckSpec(
+            "report_figures_match_aggregates", asset="weekly_report", partitions_def=partitions, blocking=True,
+            description="The report's headline figures (PRs, highlights, lines added and deleted) equal "
+                        "weekly_aggregates, and the report lists as many PRs and highlights as it counts. "
+                        "Blocking: checked before writing; a mismatch publishes nothing.",
+        ),
+        dg.AssetCheckSpec(
+            "report_prs_inside_week", asset="weekly_report", partitions_def=partitions, blocking=True,
+            description="Every PR the report lists was merged inside its week (stored rows built for "
+                        "another timezone are not). Blocking: checked before writing.",
+        ),
+    ]
 
 
 def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefinition:
-    """The report asset: renders and writes files, then rebuilds the archive index."""
+    """The report asset: checks each week's model, then writes files and rebuilds the archive index."""
 
     @dg.asset(
         name="weekly_report",
@@ -31,65 +44,62 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
             "key changes, module and theme trends, risk observations, highlight PRs, follow-up "
             "suggestions, contributors and every PR; Markdown and self-contained HTML per language and "
             f"a versioned JSON (docs/report-json.md), written atomically under {config.output_dir}. "
-            "The stored table lists the files written."
+            "Nothing is written when a blocking check fails. The stored table lists the files written."
         ),
         backfill_policy=dg.BackfillPolicy.single_run(),
-        check_specs=CHECKS,
+        check_specs=_checks(partitions),
     )
     def weekly_report(
         context: dg.AssetExecutionContext, weekly_aggregates, enriched_pull_requests, highlight_reviews
     ):
-        results, mismatches, last_md = {}, [], ""
+        models, figures, outside = {}, {}, {}
         for key, repo_name, week in run_partitions(context):
-            repo = config.repository(repo_name)
             window = week_window(week, config.timezone)
             aggregates = for_partition(weekly_aggregates, key)
             enriched = for_partition(enriched_pull_requests, key)
-            reviews = for_partition(highlight_reviews, key)
-            reviews_known = repo.source in ("sample", "github") or repo.enrich_from_github
-            model = build_report_model(
-                repo_name, window, aggregates, enriched,
-                reviews=reviews if reviews_known else None,
-                source=repo.source, web_url=_web_url(repo.api_url),
-            )
+            models[key] = _model(config, repo_name, window, aggregates, enriched, for_partition(highlight_reviews, key))
+            figures[key] = report_vs_aggregates(models[key], aggregates)
+            outside[key] = merged_outside(enriched, window)
+        if any(figures.values()) or any(outside.values()):
+            # a run publishes all its weeks or none: Dagster records one output for the whole range
+            yield from week_checks(context, "report_figures_match_aggregates", figures)
+            yield from week_checks(context, "report_prs_inside_week", outside)
+            stop_if_blocked(context, "report_figures_match_aggregates", figures, NOT_PUBLISHED)
+            stop_if_blocked(context, "report_prs_inside_week", outside, NOT_PUBLISHED)
+        results = {}
+        for key, model in models.items():
             rows = publish_report(model, config.output_dir, config.languages)
             results[key] = pd.DataFrame(rows)
-            mismatches += _verify(key, rows, aggregates)
-            md = next(r for r in rows if r["format"] == "md")
-            last_md = open(md["path"], encoding="utf-8").read()
-            context.log.info(f"{repo_name} {week}: " + ", ".join(r["path"] for r in rows))
+            context.add_asset_metadata(_week_metadata(rows), partition_key=key)
+            context.log.info(f"{model['repository']} {model['week']['key']}: " + ", ".join(r["path"] for r in rows))
         index = rebuild_index(config.output_dir, config.languages)
-        last = results[max(results)]
-        yield dg.Output(
-            output_value(results),
-            metadata={
-                "partitions": len(results),
-                "files": dg.MetadataValue.json([r for r in last["path"]]),
-                "index": dg.MetadataValue.path(str(index)),
-                # shown in the UI: the report of the (last) week as Markdown
-                "report": dg.MetadataValue.md(last_md),
-            },
-        )
-        yield dg.AssetCheckResult(check_name="report_figures_match_aggregates", passed=not mismatches,
-                                  metadata={"mismatches": dg.MetadataValue.json(mismatches[:20])})
+        yield dg.Output(output_value(results), metadata={"index": dg.MetadataValue.path(str(index))})
+        yield from week_checks(context, "report_figures_match_aggregates", figures)
+        yield from week_checks(context, "report_prs_inside_week", outside)
 
     return weekly_report
 
 
-def _verify(key: str, rows: list[dict], aggregates: pd.DataFrame) -> list[str]:
-    """Read the written JSON back and compare its headline figures with the aggregates."""
-    problems = []
-    json_row = next(r for r in rows if r["format"] == "json")
-    with open(json_row["path"], encoding="utf-8") as fh:
-        model = json.load(fh)
-    summary = aggregates[aggregates["section"] == "summary"].set_index("key")["value"]
-    for name in ("pr_count", "highlight_count", "additions", "deletions"):
-        if model["summary"][name] != int(summary[name]):
-            problems.append(f"{key}: {name} {model['summary'][name]} != {int(summary[name])}")
-    for r in rows:
-        if r["bytes"] <= 0:
-            problems.append(f"{key}: {r['path']} is empty")
-    return problems
+def _model(config: Config, repo_name: str, window, aggregates, enriched, reviews) -> dict:
+    """The week's report model; reviews only where the source knows them."""
+    repo = config.repository(repo_name)
+    reviews_known = repo.source in ("sample", "github") or repo.enrich_from_github
+    return build_report_model(
+        repo_name, window, aggregates, enriched,
+        reviews=reviews if reviews_known else None,
+        source=repo.source, web_url=_web_url(repo.api_url),
+    )
+
+
+def _week_metadata(rows: list[dict]) -> dict:
+    """One week's files and its Markdown report (first language), shown in the UI."""
+    md = next(r for r in rows if r["format"] == "md")
+    with open(md["path"], encoding="utf-8") as fh:
+        text = fh.read()
+    return {
+        "files": dg.MetadataValue.json([{"path": r["path"], "bytes": r["bytes"]} for r in rows]),
+        "report": dg.MetadataValue.md(text),
+    }
 
 
 def _web_url(api_url: str) -> str:

@@ -11,7 +11,7 @@ from report_pipeline.dagster_defs.assets._common import (
     output_value,
     run_partitions,
 )
-from report_pipeline.dagster_defs.resources import GitHubResource
+from report_pipeline.dagster_defs.resources import GitHubResource, uses_github
 from report_pipeline.schema import REVIEWS_SCHEMA, empty_frame
 from report_pipeline.sources import extract_reviews
 
@@ -31,28 +31,29 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
         ),
         metadata={"dagster/column_schema": column_schema(REVIEWS_SCHEMA)},
         backfill_policy=dg.BackfillPolicy.single_run(),
-        pool="github_api",
+        # the pool only where some repository reads GitHub (see raw_pull_requests)
+        pool="github_api" if uses_github(config) else None,
     )
     def highlight_reviews(context: dg.AssetExecutionContext, github: GitHubResource, enriched_pull_requests):
-        results, skipped = {}, []
+        results = {}
         for key, repo_name, _week in run_partitions(context):
             repo = config.repository(repo_name)
             enriched = for_partition(enriched_pull_requests, key)
             numbers = sorted(int(n) for n in enriched.loc[enriched["highlight"], "number"])
             frame, meta = extract_reviews(repo, numbers, github_client=lambda r: github.client_for(r, log=context.log.info))
+            skipped = meta.get("skipped") if frame is None else None
             if frame is None:
-                skipped.append(f"{key}: {meta['skipped']}")
                 frame = empty_frame(REVIEWS_SCHEMA)
             results[key] = frame
-        last = results[max(results)]
-        yield dg.Output(
-            output_value(results),
-            metadata={
-                "dagster/row_count": sum(len(f) for f in results.values()),
-                "partitions": len(results),
-                "skipped": dg.MetadataValue.json(skipped[:20]),
-                "preview": dg.MetadataValue.md(markdown_table(last, ["number", "author", "path", "body"])),
-            },
-        )
+            context.add_asset_metadata(
+                {
+                    "dagster/row_count": len(frame),
+                    "highlight_prs": len(numbers),
+                    "skipped": skipped or "",
+                    "preview": dg.MetadataValue.md(markdown_table(frame, ["number", "author", "path", "body"])),
+                },
+                partition_key=key,
+            )
+        yield dg.Output(output_value(results))
 
     return highlight_reviews
