@@ -57,6 +57,8 @@ REASON_TYPE = pa.struct(
     ]
 )
 
+RISK_REASON_TYPE = pa.struct([pa.field("id", pa.string()), pa.field("reason", pa.string())])
+
 ENRICHED_SCHEMA = pa.schema(
     list(RAW_SCHEMA)
     + [
@@ -68,6 +70,10 @@ ENRICHED_SCHEMA = pa.schema(
         pa.field("score_reasons", pa.list_(REASON_TYPE)),
         pa.field("highlight", pa.bool_()),
         pa.field("summary", pa.string()),
+        # why each risk was raised: {id: a RISKS code, reason: the file, path rule or words}
+        pa.field("risk_reasons", pa.list_(RISK_REASON_TYPE)),
+        # GitHub's Bot author type, a "[bot]" login or the rule set's people.bots list
+        pa.field("is_bot", pa.bool_()),
     ]
 )
 
@@ -91,7 +97,10 @@ KINDS = (
     "ci/build",
     "dependencies",
     "revert",
+    "release",
     "chore",
+    # no signal decided: shown as such instead of guessing (docs/rules.md)
+    "unclassified",
 )
 
 RISKS = (

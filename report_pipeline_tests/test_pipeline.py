@@ -54,7 +54,8 @@ def test_one_week_end_to_end(project, capsys):
     assert n >= 40
     assert model["summary"]["pr_count"] == n
     assert {p["number"] for p in model["pull_requests"]} == {r["number"] for r in rows}
-    assert model["summary"]["highlight_count"] == min(20, max(3, round(n * 0.1)))
+    # at most the configured share; a PR must earn its highlight (rules: highlights.min_score)
+    assert 1 <= model["summary"]["highlight_count"] <= min(20, max(3, round(n * 0.1)))
     assert len(model["highlights"]) == model["summary"]["highlight_count"]
     assert model["summary"]["additions"] == sum(r["additions"] for r in rows)
     assert model["summary"]["deletions"] == sum(r["deletions"] for r in rows)

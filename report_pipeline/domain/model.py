@@ -224,6 +224,10 @@ def _pr(pr: pd.Series, repository: str, web_url: str) -> dict:
         "tags": list(pr["tags"] or []),
         "modules": list(pr["modules"] or []),
         "risks": list(pr["risks"] or []),
+        # what raised each risk (a file, path rule or words), shown beside the PR
+        "risk_reasons": [
+            {"id": r["id"], "reason": r["reason"]} for r in (pr["risk_reasons"] if "risk_reasons" in pr else None) or []
+        ],
         "score": round(float(pr["score"]), 2),
         "additions": _int(pr["additions"]) or 0,
         "deletions": _int(pr["deletions"]) or 0,

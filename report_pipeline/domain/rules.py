@@ -21,19 +21,35 @@ from report_pipeline.schema import KINDS, RISKS
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "rules"
 
 # File categories a rule set may define under [files]; order is the bit order of PathInfo.flags.
-CATEGORIES = ("docs", "tests", "ci", "build", "dependencies", "kernel", "interface", "platform")
+# "generated": regenerated files (lock files, generated metadata) whose size says nothing about impact.
+CATEGORIES = ("docs", "tests", "ci", "build", "dependencies", "kernel", "interface", "platform", "generated")
 CAT_BIT = {name: 1 << i for i, name in enumerate(CATEGORIES)}
 
 _TOP_KEYS = {
     "name", "description", "extends", "replace", "kinds", "tags", "files", "core",
-    "modules", "module_categories", "module_fallback", "risks", "score",
+    "modules", "module_categories", "module_fallback", "risks", "score", "platforms", "people", "highlights",
 }
-_KINDS_KEYS = {"prefixes", "weak_prefixes", "conventional", "conventional_scopes", "labels", "keywords"}
+_KINDS_KEYS = {
+    "prefixes", "weak_prefixes", "conventional", "conventional_scopes", "labels", "keywords", "gitmoji", "body",
+    "yield_to_title",
+}
 _TAGS_KEYS = {"prefixes", "words", "ignore_labels"}
 _RISKS_KEYS = {"platform_words", "platform_prefixes", "large_lines", "large_files", "missing_tests_lines"}
-_SCORE_KEYS = {"kinds", "risks", "labels", "caps"}
-_CAP_KEYS = {"size", "files", "breadth", "core_path", "discussion", "risk", "labels"}
+_SCORE_KEYS = {"kinds", "risks", "labels", "caps", "impact"}
+_CAP_KEYS = {"size", "files", "breadth", "core_path", "discussion", "risk", "labels", "impact", "kind"}
 _KEYWORD_KEYS = {"pattern", "kind", "strong", "first"}
+_BODY_KEYS = {"pattern", "kind"}
+_PEOPLE_KEYS = {"bots"}
+_HIGHLIGHT_KEYS = {"min_score", "never_kinds", "never_words", "share_of_eligible"}
+# U+FE0F (emoji presentation) is optional in gitmoji titles: "⬆" and "⬆️" are the same mark
+_VS16 = "\ufe0f"
+
+
+# maximum points of each score reason; they add up to 10 so the score never needs a clamp
+DEFAULT_CAPS = {
+    "size": 2.0, "files": 0.5, "breadth": 1.0, "kind": 1.5, "core_path": 1.25, "discussion": 1.0,
+    "risk": 0.75, "labels": 0.5, "impact": 1.5,
+}
 
 
 class RuleSetError(ValueError):
@@ -48,6 +64,14 @@ class KeywordRule:
     kind: str
     strong: bool  # strong rules beat weak title prefixes such as [Model]
     first: bool  # checked before every other signal (reverts, release bumps)
+
+
+@dataclass(frozen=True)
+class BodyRule:
+    """A regex searched in the lead of the PR description (first sentences, headings, ``Fixes #N``)."""
+
+    pattern: re.Pattern
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -71,11 +95,22 @@ class RuleSet:
     conventional_scopes: dict[str, str]
     label_kinds: dict[str, str]
     keywords: tuple[KeywordRule, ...]
+    gitmoji: dict[str, str]
+    body_rules: tuple[BodyRule, ...]
+    yield_to_title: frozenset[str]
     tag_prefixes: dict[str, str]
     tag_words: tuple[tuple[re.Pattern, str], ...]
     ignore_labels: frozenset[str]
     platform_words: re.Pattern | None
     platform_prefixes: frozenset[str]
+    platforms: dict[str, tuple[str, ...]]  # declared platform name -> lower-case words naming it
+    platform_name_re: re.Pattern | None
+    bots: frozenset[str]
+    category_modules: frozenset[str]  # module names of file categories (tests, docs, ci/build ...)
+    highlight_min_score: float
+    highlight_never_kinds: frozenset[str]
+    highlight_never_words: re.Pattern | None
+    impact: tuple[tuple[re.Pattern, float, str], ...]  # (regex, points, label)
     large_lines: int
     large_files: int
     missing_tests_lines: int
@@ -119,6 +154,16 @@ class RuleSet:
                     module = template.format(**m.groupdict())
                     break
         return PathInfo(module, flags, core)
+
+    def platform_named_in(self, text: str) -> str | None:
+        """The declared platform (``[platforms]``) whose word appears in ``text``, or None."""
+        if self.platform_name_re is None or not text:
+            return None
+        m = self.platform_name_re.search(text.replace("_", " ").replace("/", " ").replace(".", " "))
+        if m is None:
+            return None
+        word = m.group(0).lower()
+        return next((name for name, words in self.platforms.items() if word in words), None)
 
     def modules_of(self, path: str) -> str | None:
         """The module ``path`` belongs to, or None."""
@@ -351,6 +396,7 @@ def _validate(raw: dict, path: Path) -> None:
         for flag in ("strong", "first"):
             if not isinstance(rule.get(flag, False), bool):
                 _fail(path, f"{key}.{flag}", "must be true or false")
+    _validate_kind_extras(raw, path)
     tags = _check_table(path, raw.get("tags", {}), "tags", _TAGS_KEYS)
     if "prefixes" in tags:
         _check_str_map(path, tags["prefixes"], "tags.prefixes")
@@ -394,9 +440,71 @@ def _validate(raw: dict, path: Path) -> None:
     rp = _check_table(path, score.get("risks", {}), "score.risks", set(RISKS))
     lp = _check_table(path, score.get("labels", {}), "score.labels")
     cp = _check_table(path, score.get("caps", {}), "score.caps", _CAP_KEYS)
-    for name, table in (("kinds", kp), ("risks", rp), ("labels", lp), ("caps", cp)):
+    ip = _check_table(path, score.get("impact", {}), "score.impact")
+    for name, table in (("kinds", kp), ("risks", rp), ("labels", lp), ("caps", cp), ("impact", ip)):
         for k, v in table.items():
             _check_number(path, v, f"score.{name}.{k}", 0, 10)
+    for pattern in ip:
+        _check_regex(path, pattern, f"score.impact.{pattern}")
+    _validate_people_platforms_highlights(raw, path)
+
+
+def _check_words(path: Path, raw: Any, key: str) -> None:
+    if not isinstance(raw, list) or not all(isinstance(x, str) and x.strip() for x in raw):
+        _fail(path, key, "must be a list of non-empty strings")
+
+
+def _validate_kind_extras(raw: dict, path: Path) -> None:
+    """``kinds.gitmoji``, ``[[kinds.body]]`` and ``kinds.yield_to_title``."""
+    kinds = raw.get("kinds", {})
+    if "gitmoji" in kinds:
+        _check_str_map(path, kinds["gitmoji"], "kinds.gitmoji", KINDS)
+    body = kinds.get("body", [])
+    if not isinstance(body, list):
+        _fail(path, "kinds.body", "must be an array of tables ([[kinds.body]])")
+    for i, rule in enumerate(body):
+        key = f"kinds.body[{i}]"
+        _check_table(path, rule, key, _BODY_KEYS)
+        _check_regex(path, rule.get("pattern"), f"{key}.pattern")
+        if rule.get("kind") not in KINDS:
+            _fail(path, f"{key}.kind", f"must be one of {', '.join(KINDS)} (got {rule.get('kind')!r})")
+    if "yield_to_title" in kinds:
+        _check_words(path, kinds["yield_to_title"], "kinds.yield_to_title")
+        for k in kinds["yield_to_title"]:
+            if k not in KINDS:
+                _fail(path, "kinds.yield_to_title", f"{k!r} is not one of {', '.join(KINDS)}")
+
+
+def _validate_people_platforms_highlights(raw: dict, path: Path) -> None:
+    """``[platforms]``, ``[people]`` and ``[highlights]``."""
+    platforms = _check_table(path, raw.get("platforms", {}), "platforms")
+    for name, words in platforms.items():
+        _check_words(path, words, f"platforms.{name}")
+    people = _check_table(path, raw.get("people", {}), "people", _PEOPLE_KEYS)
+    if "bots" in people:
+        _check_words(path, people["bots"], "people.bots")
+    hl = _check_table(path, raw.get("highlights", {}), "highlights", _HIGHLIGHT_KEYS)
+    if "min_score" in hl:
+        _check_number(path, hl["min_score"], "highlights.min_score", 0, 10)
+    if "share_of_eligible" in hl:
+        _check_number(path, hl["share_of_eligible"], "highlights.share_of_eligible", 0, 1)
+    if "never_kinds" in hl:
+        _check_words(path, hl["never_kinds"], "highlights.never_kinds")
+        for k in hl["never_kinds"]:
+            if k not in KINDS:
+                _fail(path, "highlights.never_kinds", f"{k!r} is not one of {', '.join(KINDS)}")
+    if "never_words" in hl:
+        _check_words(path, hl["never_words"], "highlights.never_words")
+        for i, pattern in enumerate(hl["never_words"]):
+            _check_regex(path, pattern, f"highlights.never_words[{i}]")
+
+
+def _words_regex(words: Sequence[str]) -> re.Pattern | None:
+    """Whole words (not parts of identifiers such as ``a2a`` or ``non-rocm``), case-insensitive."""
+    if not words:
+        return None
+    alternation = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+    return re.compile(r"(?<![\w-])(?:" + alternation + r")(?![\w-])", re.IGNORECASE)
 
 
 def _lower_keys(d: dict) -> dict:
@@ -441,11 +549,7 @@ def _compile(raw: dict, sources: tuple[Path, ...]) -> RuleSet:
         for pattern, template in raw.get("module_fallback", {}).items()
     )
 
-    words = [w.lower() for w in risks.get("platform_words", [])]
-    platform_words = (
-        re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w-])", re.IGNORECASE)
-        if words else None
-    )
+    platform_words = _words_regex([w.lower() for w in risks.get("platform_words", [])])
     keywords = tuple(
         KeywordRule(
             re.compile(r["pattern"], re.IGNORECASE), r["kind"], bool(r.get("strong", False)),
@@ -453,8 +557,14 @@ def _compile(raw: dict, sources: tuple[Path, ...]) -> RuleSet:
         )
         for r in kinds.get("keywords", [])
     )
-    caps = {"size": 3.0, "files": 1.0, "breadth": 1.5, "core_path": 2.0, "discussion": 1.5, "risk": 2.0, "labels": 1.5}
+    caps = dict(DEFAULT_CAPS)
     caps.update(score.get("caps", {}))
+    if sum(caps.values()) > 10 + 1e-9:
+        # the score is the plain sum of its reasons; a clamp would tie the top PRs at 10
+        raise RuleSetError(f"{where}: score.caps: the caps add up to {sum(caps.values()):g}, more than 10")
+    platforms = {str(name): tuple(w.lower() for w in words) for name, words in raw.get("platforms", {}).items()}
+    people = raw.get("people", {})
+    hl = raw.get("highlights", {})
     return RuleSet(
         name=raw.get("name", sources[-1].stem),
         sources=sources,
@@ -464,11 +574,24 @@ def _compile(raw: dict, sources: tuple[Path, ...]) -> RuleSet:
         conventional_scopes=_lower_keys(kinds.get("conventional_scopes", {})),
         label_kinds=_lower_keys(kinds.get("labels", {})),
         keywords=keywords,
+        gitmoji={k.replace(_VS16, ""): v for k, v in kinds.get("gitmoji", {}).items()},
+        body_rules=tuple(BodyRule(re.compile(r["pattern"], re.IGNORECASE), r["kind"]) for r in kinds.get("body", [])),
+        yield_to_title=frozenset(kinds.get("yield_to_title", [])),
         tag_prefixes=_lower_keys(tags.get("prefixes", {})),
         tag_words=tuple((re.compile(p, re.IGNORECASE), t) for p, t in tags.get("words", {}).items()),
         ignore_labels=frozenset(x.lower() for x in tags.get("ignore_labels", [])),
         platform_words=platform_words,
         platform_prefixes=frozenset(w.lower() for w in risks.get("platform_prefixes", [])),
+        platforms=platforms,
+        platform_name_re=_words_regex([w for words in platforms.values() for w in words]),
+        category_modules=frozenset(raw.get("module_categories", {}).values()),
+        bots=frozenset(b.lower().removesuffix("[bot]") for b in people.get("bots", [])),
+        highlight_min_score=float(hl.get("min_score", 0.0)),
+        highlight_never_kinds=frozenset(hl.get("never_kinds", [])),
+        highlight_never_words=(
+            re.compile("|".join(f"(?:{p})" for p in hl["never_words"]), re.IGNORECASE) if hl.get("never_words") else None
+        ),
+        impact=tuple((re.compile(p, re.IGNORECASE), float(v), p) for p, v in score.get("impact", {}).items()),
         large_lines=int(risks.get("large_lines", 2000)),
         large_files=int(risks.get("large_files", 40)),
         missing_tests_lines=int(risks.get("missing_tests_lines", 30)),
