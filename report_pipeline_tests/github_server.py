@@ -308,6 +308,9 @@ class FakeGitHub:
         self.remaining = 5000
         self.leak_seconds = 0  # >0: search also returns PRs merged this far outside the window
         self.graphql_path = "/api/graphql"
+        self.delay = 0.0  # seconds each GraphQL answer takes, so concurrent requests overlap
+        self.in_flight = 0
+        self.max_in_flight = 0  # most GraphQL requests being answered at the same moment
         self._lock = threading.Lock()
         self._docs: dict[str, Any] = {}
         self.schema = build_schema(SDL)
@@ -462,7 +465,16 @@ class _Handler(BaseHTTPRequestHandler):
             return self._json(401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/graphql"})
         if fault is not None and self._inject(fault, fake, auth):
             return
-        self._json(200, fake.execute(payload.get("query") or "", payload.get("variables")))
+        with fake._lock:
+            fake.in_flight += 1
+            fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+        try:
+            time.sleep(fake.delay)
+            answer = fake.execute(payload.get("query") or "", payload.get("variables"))
+        finally:
+            with fake._lock:
+                fake.in_flight -= 1
+        self._json(200, answer)
 
     def _inject(self, fault: Fault, fake: FakeGitHub, auth: str) -> bool:
         reset = str(int(time.time() + fault.seconds))

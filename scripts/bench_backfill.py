@@ -1,22 +1,35 @@
-"""Benchmark: a year (52 weeks) of one repository backfilled as one run vs one run per week.
+"""Benchmark: what a backfill costs against a one-week build, and where the time goes.
 
-    python scripts/bench_backfill.py [--weeks 52] [--per-partition-sample 3]
+    python scripts/bench_backfill.py [--weeks 52] [--repos 10] [--skip-git] [--skip-sample]
 
-Data: astral-sh/uv's real PR history from ../shared when present (read by the sample
-source), else the bundled sample's 12 weeks. The single-run backfill goes through the
-CLI (one Dagster run over the week range, in-process executor). The baseline launches one
-run per week with Dagster's default multiprocess executor; it is timed on a few weeks and
-extrapolated, since the full baseline takes minutes. Prints wall times, their ratio and
-the peak memory (RSS) of the single-run backfill. Target: under 30 s, under 500 MB.
+Two measurements, each in this one process and each against a one-week build of the same
+data measured in the same run (after a warm-up build, so imports are not counted):
+
+1. **git**: astral-sh/uv from a local clone. There is no uv clone here, so one is built from
+   ``../shared/data/pulls/astral-sh__uv.jsonl.gz`` with ``git fast-import``: one squash
+   commit per PR (subject ``title (#N)``, body, author, author and merge dates) changing
+   its files by its numbers of added and deleted lines, so ``git log --numstat`` does the
+   work it does on the real clone. Skipped when ../shared is absent. Target: <= 3x.
+2. **sample**: ``--repos`` repositories x ``--weeks`` weeks of the bundled sample (its 12
+   weeks tiled over the year, renamed per repository) in one backfill (one run per
+   repository, as ``report-pipeline build --from --to`` does). Target: < 5x.
+
+For each build it prints wall time, where the time went (extract / compute / render /
+warehouse IO / Dagster overhead = the rest), Dagster events written, and peak RSS. The
+last block prints per-week unit figures that docs/operations.md's capacity plan uses.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
 import datetime as dt
+import gzip
+import json
 import os
 import resource
-import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -26,84 +39,270 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SHARED_UV = ROOT.parent / "shared" / "data" / "pulls" / "astral-sh__uv.jsonl.gz"
 SAMPLE = ROOT / "data" / "sample" / "lumen-ai__lumen.jsonl"
+UV_LAST_WEEK = dt.date(2026, 3, 23)  # the last complete week of the shared data
+SAMPLE_LAST_WEEK = dt.date(2026, 11, 16)
+
+# -- the uv clone ------------------------------------------------------------------------------
 
 
-def _write_config(folder: Path) -> tuple[Path, str, str, int]:
-    if SHARED_UV.exists():
-        repo, path, rules, last = "astral-sh/uv", SHARED_UV, "uv", dt.date(2026, 3, 23)
-    else:
-        repo, path, rules, last = "lumen-ai/lumen", SAMPLE, "lumen", dt.date(2026, 11, 16)
-    first = last - dt.timedelta(weeks=51)
+def _commit_stream(rows: list[dict]):
+    """fast-import commands: one squash commit per PR, files edited by its line counts."""
+    files: dict[str, list[bytes]] = {}
+    for mark, pr in enumerate(rows, start=1):
+        login, name = pr.get("author_login"), pr.get("author_name") or "unknown"
+        email = f"{login}@users.noreply.github.com" if login else f"{name.replace(' ', '.').lower()}@example.com"
+        created = dt.datetime.fromisoformat(pr.get("created_at") or pr["merged_at"])
+        merged = dt.datetime.fromisoformat(pr["merged_at"])
+        msg = f"{pr['title']} (#{pr['number']})\n\n{pr.get('body') or ''}".encode()
+        yield (f"commit refs/heads/main\nmark :{mark}\n"
+               f"author {name} <{email}> {int(created.timestamp())} {created.strftime('%z')}\n"
+               f"committer GitHub <noreply@github.com> {int(merged.timestamp())} {merged.strftime('%z')}\n"
+               f"data {len(msg)}\n").encode() + msg + b"\n"
+        if mark > 1:
+            yield f"from :{mark - 1}\n".encode()
+        yield from _file_commands(pr, files)
+        yield b"\n"
+
+
+def _file_commands(pr: dict, files: dict[str, list[bytes]]):
+    for f in pr.get("files") or []:
+        path, kind = f["path"], f.get("change_type")
+        if kind == "DELETED":
+            if files.pop(path, None) is not None:
+                yield f"D {path}\n".encode()
+            continue
+        lines = files.pop(f["previous_path"], None) if kind == "RENAMED" and f.get("previous_path") else None
+        if lines is None:
+            lines = files.get(path)
+        if lines is None:
+            lines = [b"%d:%d\n" % (pr["number"], -k) for k in range(int(f.get("deletions") or 0))]
+        dels = min(int(f.get("deletions") or 0), len(lines))
+        lines = lines[dels:] + [b"%d:%d\n" % (pr["number"], k) for k in range(int(f.get("additions") or 0))]
+        files[path] = lines
+        data = b"".join(lines)
+        yield f"M 100644 inline {path}\ndata {len(data)}\n".encode() + data + b"\n"
+
+
+def build_uv_clone(dest: Path) -> Path:
+    """A git repository whose first-parent history is uv's merged PRs (cached in ``dest``)."""
+    marker = dest / ".bench-complete"
+    if marker.exists() and marker.read_text() == str(SHARED_UV.stat().st_mtime_ns):
+        return dest
+    subprocess.run(["rm", "-rf", str(dest)], check=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(dest)], check=True)
+    with gzip.open(SHARED_UV, "rt", encoding="utf-8") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    for r in rows:
+        r["number"] = int(r["number"])
+    rows.sort(key=lambda r: dt.datetime.fromisoformat(r["merged_at"]))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(["git", "-C", str(dest), "fast-import", "--quiet"], stdin=subprocess.PIPE)
+    assert proc.stdin is not None
+    for chunk in _commit_stream(rows):
+        proc.stdin.write(chunk)
+    proc.stdin.close()
+    if proc.wait() != 0:
+        raise SystemExit("git fast-import failed")
+    subprocess.run(["git", "-C", str(dest), "reset", "-q", "--hard", "main"], check=True)
+    marker.write_text(str(SHARED_UV.stat().st_mtime_ns))
+    print(f"built {dest}: {len(rows)} squash commits in {time.perf_counter() - t0:.1f} s")
+    return dest
+
+
+# -- the multi-repository sample ---------------------------------------------------------------
+
+
+def build_sample(dest: Path, repos: int, weeks: int) -> tuple[Path, list[str]]:
+    """The bundled sample's 12 weeks tiled back over ``weeks`` weeks, for ``repos`` repositories."""
+    base = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    names = [f"lumen-ai/lumen-{i}" for i in range(repos)]
+    out = []
+    for tile in range(-(-weeks // 12)):
+        shift = dt.timedelta(weeks=12 * tile)
+        for name in names:
+            for pr in base:
+                row = dict(pr, repo=name, number=pr["number"] - 1000 * tile + 1000 * 12,
+                           url=pr["url"].replace("lumen-ai/lumen", name))
+                for key in ("created_at", "merged_at"):
+                    if row.get(key):
+                        row[key] = (dt.datetime.fromisoformat(row[key]) - shift).isoformat()
+                for c in row.get("review_comments") or []:
+                    if c.get("created_at"):
+                        c["created_at"] = (dt.datetime.fromisoformat(c["created_at"]) - shift).isoformat()
+                out.append(row)
+    dest.write_text("".join(json.dumps(r) + "\n" for r in out), encoding="utf-8")
+    return dest, names
+
+
+# -- timing ------------------------------------------------------------------------------------
+
+
+class Phases:
+    """Wall time spent inside the pipeline's own functions, by phase."""
+
+    WHERE = {
+        "extract": [("report_pipeline.dagster_defs.assets.raw", "extract_range"),
+                    ("report_pipeline.dagster_defs.assets.raw", "extract_week"),
+                    ("report_pipeline.dagster_defs.assets.reviews", "extract_reviews")],
+        "compute": [("report_pipeline.dagster_defs.assets.enriched", "enrich"),
+                    ("report_pipeline.dagster_defs.assets.aggregates", "aggregate_week"),
+                    ("report_pipeline.dagster_defs.assets.report", "build_report_model")],
+        "render": [("report_pipeline.dagster_defs.assets.report", "publish_report"),
+                   ("report_pipeline.dagster_defs.assets.report", "rebuild_index")],
+        "warehouse IO": [("report_pipeline.dagster_defs.io", "WeeklyParquetIOManager.write"),
+                         ("report_pipeline.dagster_defs.io", "WeeklyParquetIOManager.read")],
+    }
+
+    def __init__(self):
+        self.seconds: collections.Counter = collections.Counter()
+        self._depth = 0
+
+    def install(self) -> None:
+        import importlib
+
+        for phase, targets in self.WHERE.items():
+            for module_name, attr in targets:
+                module = importlib.import_module(module_name)
+                owner, _, name = attr.rpartition(".")
+                holder = getattr(module, owner) if owner else module
+                if hasattr(holder, name):
+                    setattr(holder, name, self._wrap(phase, getattr(holder, name)))
+
+    def _wrap(self, phase, fn):
+        def timed(*args, **kwargs):
+            if self._depth:  # nested (a read inside extract): counted once, by the outer phase
+                return fn(*args, **kwargs)
+            self._depth += 1
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[phase] += time.perf_counter() - t0
+                self._depth -= 1
+        return timed
+
+
+def _write_config(folder: Path, repos: list[tuple[str, str, Path, str]], first_week: dt.date) -> Path:
     cfg = folder / "report_pipeline.toml"
-    cfg.write_text(
-        f'timezone = "UTC"\nlanguages = ["en", "zh"]\noutput_dir = "reports"\nwarehouse_dir = "warehouse"\n'
-        f'first_week = "{first - dt.timedelta(weeks=4)}"\n'
-        f'[[repositories]]\nname = "{repo}"\nsource = "sample"\npath = "{path}"\nrules = "{rules}"\n',
-        encoding="utf-8",
-    )
-    return cfg, repo, first.isoformat(), last.isoformat()
+    text = (f'timezone = "UTC"\nlanguages = ["en", "zh"]\noutput_dir = "reports"\n'
+            f'warehouse_dir = "warehouse"\nfirst_week = "{first_week}"\n')
+    for name, source, path, rules in repos:
+        text += f'[[repositories]]\nname = "{name}"\nsource = "{source}"\npath = "{path}"\nrules = "{rules}"\n'
+    cfg.write_text(text, encoding="utf-8")
+    return cfg
 
 
-def _multiprocess_job():
-    """The report job with Dagster's default multiprocess executor (module level: reconstructable)."""
+def timed_build(folder: Path, repos, first_week: dt.date, cli_args: list[str], phases: Phases) -> dict:
+    """One ``report-pipeline build`` in a fresh instance and warehouse under ``folder``."""
+    folder.mkdir(parents=True)
+    cfg = _write_config(folder, repos, first_week)
+    home = folder / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    os.environ["REPORT_PIPELINE_CONFIG"] = str(cfg)
+    os.environ["DAGSTER_HOME"] = str(home)
+    from report_pipeline.cli import main as cli
+
+    phases.seconds.clear()
+    t0 = time.perf_counter()
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        code = cli(["build", *cli_args])
+    wall = time.perf_counter() - t0
+    if code != 0:
+        raise SystemExit(f"build {' '.join(cli_args)} failed with exit {code}")
+    return {"wall": wall, "phases": dict(phases.seconds), "events": _events(home),
+            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "warehouse_bytes": _bytes(folder / "warehouse"), "report_bytes": _bytes(folder / "reports")}
+
+
+def _events(home: Path) -> tuple[int, int]:
+    """(runs, event log entries) recorded in the instance at ``home``."""
     import dagster as dg
 
-    from report_pipeline.config import load_config
-    from report_pipeline.dagster_defs.definitions import build_definitions
-    from report_pipeline.dagster_defs.schedules import JOB_NAME
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        runs = instance.get_runs()
+        return len(runs), sum(len(instance.all_logs(r.run_id)) for r in runs)
 
-    return build_definitions(load_config(), executor=dg.multiprocess_executor).resolve_job_def(JOB_NAME)
+
+def _bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def _show(label: str, r: dict) -> None:
+    ph = r["phases"]
+    known = sum(ph.values())
+    parts = ", ".join(f"{k} {ph.get(k, 0):.2f}" for k in Phases.WHERE)
+    print(f"  {label}: {r['wall']:.2f} s wall ({parts}, Dagster overhead {r['wall'] - known:.2f}); "
+          f"{r['events'][0]} run(s), {r['events'][1]} events; peak RSS so far {r['rss_mb']:.0f} MB")
+
+
+def _weeks_back(last: dt.date, n: int) -> tuple[str, str]:
+    return (last - dt.timedelta(weeks=n - 1)).isoformat(), last.isoformat()
+
+
+def bench_git(tmp: Path, weeks: int, phases: Phases) -> dict | None:
+    if not SHARED_UV.exists():
+        print("git: skipped (no ../shared/data/pulls/astral-sh__uv.jsonl.gz)")
+        return None
+    clone = build_uv_clone(Path(tempfile.gettempdir()) / "report_pipeline_bench_uv")
+    repos = [("astral-sh/uv", "git", clone, "uv")]
+    first, last = _weeks_back(UV_LAST_WEEK, weeks)
+    start = dt.date.fromisoformat(first) - dt.timedelta(weeks=12)
+    timed_build(tmp / "git-warmup", repos, start, ["--week", last], phases)
+    one = timed_build(tmp / "git-one", repos, start, ["--week", last], phases)
+    many = timed_build(tmp / "git-range", repos, start, ["--from", first, "--to", last], phases)
+    print(f"git source, astral-sh/uv from a local clone, {weeks} weeks {first} .. {last}:")
+    _show("one week", one)
+    _show(f"{weeks} weeks", many)
+    print(f"  ratio {many['wall'] / one['wall']:.1f}x a one-week build (target <= 3x)")
+    return many
+
+
+def bench_sample(tmp: Path, weeks: int, n_repos: int, phases: Phases) -> dict:
+    data, names = build_sample(tmp / "sample.jsonl", n_repos, weeks)
+    repos = [(n, "sample", data, "lumen") for n in names]
+    first, last = _weeks_back(SAMPLE_LAST_WEEK, weeks)
+    start = dt.date.fromisoformat(first) - dt.timedelta(weeks=12)
+    timed_build(tmp / "sample-warmup", repos[:1], start, ["--week", last], phases)
+    one = timed_build(tmp / "sample-one", repos[:1], start, ["--week", last, "--repo", names[0]], phases)
+    many = timed_build(tmp / "sample-range", repos, start, ["--from", first, "--to", last], phases)
+    print(f"sample source, {n_repos} repositories x {weeks} weeks {first} .. {last}:")
+    _show("one week, one repository", one)
+    _show(f"{n_repos} x {weeks} weeks", many)
+    print(f"  ratio {many['wall'] / one['wall']:.1f}x a one-week build (target < 5x)")
+    return many | {"partitions": n_repos * weeks, "prs": _prs(data)}
+
+
+def _prs(data: Path) -> int:
+    return sum(1 for line in data.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def _units(sample: dict) -> None:
+    """Per (repository, week) figures, the inputs of the capacity plan."""
+    parts = sample["partitions"]
+    runs, events = sample["events"]
+    print("per repository-week (sample backfill), for docs/operations.md's capacity plan:")
+    print(f"  PRs {sample['prs'] / parts:.0f}; Dagster events {events / parts:.1f} "
+          f"(+{events / runs:.0f} per run incl. run-level events); "
+          f"warehouse {sample['warehouse_bytes'] / parts / 1024:.0f} KiB; "
+          f"reports {sample['report_bytes'] / parts / 1024:.0f} KiB; "
+          f"wall {sample['wall'] / parts * 1000:.0f} ms")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weeks", type=int, default=52)
-    parser.add_argument("--per-partition-sample", type=int, default=3,
-                        help="weeks to time with one multiprocess run each (0 skips the baseline)")
+    parser.add_argument("--repos", type=int, default=10)
+    parser.add_argument("--skip-git", action="store_true")
+    parser.add_argument("--skip-sample", action="store_true")
     args = parser.parse_args()
+    phases = Phases()
+    phases.install()
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        cfg, repo, first, last = _write_config(folder)
-        first = (dt.date.fromisoformat(last) - dt.timedelta(weeks=args.weeks - 1)).isoformat()
-        os.environ["REPORT_PIPELINE_CONFIG"] = str(cfg)
-        os.environ["DAGSTER_HOME"] = str(folder / "home")
-        (folder / "home").mkdir()
-        (folder / "home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-
-        from report_pipeline.cli import main as cli
-
-        t0 = time.perf_counter()
-        code = cli(["build", "--from", first, "--to", last, "--repo", repo])
-        single = time.perf_counter() - t0
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        reports = sorted((folder / "reports").glob("*/*/*.json"))
-        print(f"repository {repo}: {args.weeks} weeks {first} .. {last}")
-        print(f"single-run backfill (CLI, in-process): {single:.1f} s wall, exit {code}, "
-              f"{len(reports)} JSON reports, peak RSS {peak_mb:.0f} MB (target < 30 s, < 500 MB)")
-        if args.per_partition_sample <= 0:
-            return
-
-        import dagster as dg
-
-        from report_pipeline.dagster_defs.partitions import partition_key
-
-        times = []
-        weeks = [(dt.date.fromisoformat(last) - dt.timedelta(weeks=i)).isoformat() for i in range(args.per_partition_sample)]
-        with dg.DagsterInstance.get() as instance:
-            for week in weeks:
-                t0 = time.perf_counter()
-                result = dg.execute_job(
-                    dg.reconstructable(_multiprocess_job), instance=instance,
-                    tags={"dagster/partition": str(partition_key(repo, week))},
-                    run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-                )
-                times.append(time.perf_counter() - t0)
-                assert result.success, f"baseline run for {week} failed"
-        per_run = statistics.mean(times)
-        estimate = per_run * args.weeks
-        print(f"one run per week, multiprocess executor: {per_run:.1f} s per run (mean of {len(times)}), "
-              f"~{estimate:.0f} s for {args.weeks} weeks (extrapolated)")
-        print(f"ratio: single-run backfill is ~{estimate / single:.0f}x faster")
+        if not args.skip_git:
+            bench_git(Path(tmp), args.weeks, phases)
+        if not args.skip_sample:
+            _units(bench_sample(Path(tmp), args.weeks, args.repos, phases))
 
 
 if __name__ == "__main__":

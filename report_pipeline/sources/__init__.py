@@ -1,12 +1,14 @@
 """Where pull requests come from: the bundled sample, a local git clone, or GitHub.
 
-Every source returns rows in ``schema.RAW_SCHEMA``; ``extract_week`` picks the one a
-repository is configured with and reports what it did as plain metadata.
+Every source returns rows in ``schema.RAW_SCHEMA``; ``extract_week`` (one week) and
+``extract_range`` (many weeks, the source read once) pick the one a repository is
+configured with and report what they did as plain metadata.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, is_dataclass
 
 import pandas as pd
@@ -29,29 +31,73 @@ def extract_week(
     ``github_client`` builds a ``GitHubClient`` for a repository; it is only called for
     sources that need GitHub.
     """
+    return extract_range(repo, [window], github_client, log)[window.key]
+
+
+def extract_range(
+    repo: RepositoryConfig,
+    windows: Sequence[WeekWindow],
+    github_client: Callable[[RepositoryConfig], object] | None = None,
+    log: Log | None = None,
+    concurrency: int = 1,
+) -> dict[str, tuple[pd.DataFrame, dict]]:
+    """:func:`extract_week` for many weeks at once, keyed by week.
+
+    The source is read once for the whole range: one pass over the sample file, one
+    ``git log`` over the span, and for GitHub one client (one connection pool, one
+    rate-limit budget) whose week windows run ``concurrency`` at a time.
+    """
     log = log or (lambda _msg: None)
+    windows = list(windows)
+    if not windows:
+        return {}
     if repo.source == "sample":
-        from report_pipeline.sources.sample import read_sample_week
+        from report_pipeline.sources.sample import read_sample_range
 
-        frame = read_sample_week(repo.path, repo.name, window, allow_quiet=repo.allow_quiet)
-        return frame, {"source": "sample", "file": str(repo.path.name)}
+        frames = read_sample_range(repo.path, repo.name, windows, allow_quiet=repo.allow_quiet)
+        return {k: (f, {"source": "sample", "file": str(repo.path.name)}) for k, f in frames.items()}
     if repo.source == "git":
-        from report_pipeline.sources.git import read_git_week
-
-        frame, stats = read_git_week(repo.path, repo.name, window, branch=repo.branch,
-                                     allow_quiet=repo.allow_quiet)
-        meta = {"source": "git"} | _plain(stats)
-        if repo.enrich_from_github and github_client is not None and len(frame):
-            frame, extra = _labels_from_github(frame, repo, github_client, log)
-            meta |= extra
-        return frame, meta
+        return _git_range(repo, windows, github_client, log)
     if repo.source == "github":
         if github_client is None:
             raise ValueError("source 'github' needs a GitHub client")
-        with github_client(repo) as client:
-            frame, stats = client.fetch_merged_prs(repo.name, window)
-        return frame, {"source": "github"} | _plain(stats)
+        return _github_range(repo, windows, github_client, concurrency)
     raise ValueError(f"unknown source {repo.source!r}")
+
+
+def _git_range(repo, windows, github_client, log) -> dict[str, tuple[pd.DataFrame, dict]]:
+    from report_pipeline.sources.git import read_git_range
+
+    weeks = read_git_range(repo.path, repo.name, windows, branch=repo.branch, allow_quiet=repo.allow_quiet)
+    out = {k: (frame, {"source": "git"} | _plain(stats)) for k, (frame, stats) in weeks.items()}
+    if not (repo.enrich_from_github and github_client is not None):
+        return out
+    # one metadata request batch for the whole range, applied back week by week
+    numbers = [int(n) for frame, _ in out.values() for n in frame["number"]]
+    if not numbers:
+        return out
+    with github_client(repo) as client:
+        meta = client.fetch_pr_metadata(repo.name, numbers)
+    log(f"labels and review counts for {len(meta)} of {len(numbers)} PRs from GitHub")
+    for key, (frame, info) in out.items():
+        if len(frame):
+            frame, found = _with_metadata(frame, meta)
+            out[key] = (frame, info | {"github_metadata_prs": found})
+    return out
+
+
+def _github_range(repo, windows, github_client, concurrency) -> dict[str, tuple[pd.DataFrame, dict]]:
+    """Every window through one client; up to ``concurrency`` windows in flight at once."""
+    with github_client(repo) as client:
+        def one(window: WeekWindow) -> tuple[str, tuple[pd.DataFrame, dict]]:
+            frame, stats = client.fetch_merged_prs(repo.name, window)
+            return window.key, (frame, {"source": "github"} | _plain(stats))
+
+        workers = max(1, min(int(concurrency), len(windows)))
+        if workers == 1:
+            return dict(map(one, windows))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="github-week") as pool:
+            return dict(pool.map(one, windows))
 
 
 def extract_reviews(
@@ -74,20 +120,17 @@ def extract_reviews(
     return None, {"requested_prs": 0, "skipped": f"source {repo.source!r} has no review comments"}
 
 
-def _labels_from_github(frame, repo, github_client, log) -> tuple[pd.DataFrame, dict]:
-    numbers = [int(n) for n in frame["number"]]
-    with github_client(repo) as client:
-        meta = client.fetch_pr_metadata(repo.name, numbers)
-    log(f"labels and review counts for {len(meta)} of {len(numbers)} PRs from GitHub")
+def _with_metadata(frame: pd.DataFrame, meta: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """``frame`` with GitHub's labels, review counts and association where ``meta`` has the PR."""
+    meta = meta[meta["number"].isin(set(frame["number"]))].set_index("number") if len(meta) else meta
     if not len(meta):
-        return frame, {"github_metadata_prs": 0}
-    meta = meta.set_index("number")
+        return frame, 0
     frame = frame.copy()
     for column in ("labels", "review_count", "comment_count", "author_association"):
         if column in meta:
             values = meta[column].to_dict()
             frame[column] = [values.get(int(n), old) for n, old in zip(frame["number"], frame[column])]
-    return normalize(frame, RAW_SCHEMA), {"github_metadata_prs": len(meta)}
+    return normalize(frame, RAW_SCHEMA), len(meta)
 
 
 def _plain(stats) -> dict:

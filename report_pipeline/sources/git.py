@@ -5,14 +5,16 @@ commit (subject ending in ``(#N)``) or as a GitHub merge commit (subject
 ``Merge pull request #N from owner/branch``). Everything else (direct pushes,
 rebase merges) is counted in :class:`GitExtractStats`, never silently dropped.
 
-The whole week costs a handful of ``git`` processes, not one per commit:
-one ``git log`` with raw + numstat diffs for the window, one cheap
-``git log`` of older history for author association, and one batch lookup
-of merge commits' second parents.
+A week, or a range of weeks read at once by :func:`read_git_range`, costs a
+handful of ``git`` processes, not one per commit or per week: one ``git log``
+with raw + numstat diffs for the whole span, one cheap ``git log`` of older
+history for author association, one batch lookup of merge commits' second
+parents, and the coverage checks, each run once for the range.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import os
 import re
@@ -29,6 +31,7 @@ from report_pipeline.weeks import WeekWindow
 __all__ = [
     "GitSourceError",
     "GitExtractStats",
+    "read_git_range",
     "read_git_week",
     "check_history_covers",
     "check_tip_is_current",
@@ -431,76 +434,126 @@ def read_git_week(path: Path, repo: str, window: WeekWindow, branch: str | None 
     whole week (shallow history, or a branch older than the week's end that
     was not fetched since; ``allow_quiet`` accepts the latter).
     """
+    return read_git_range(path, repo, [window], branch=branch, allow_quiet=allow_quiet)[window.key]
+
+
+def read_git_range(path: Path, repo: str, windows: list[WeekWindow], branch: str | None = None,
+                   *, allow_quiet: bool = False) -> dict[str, tuple[pd.DataFrame, GitExtractStats]]:
+    """:func:`read_git_week` for every window at once, keyed by week: one history pass.
+
+    One ``git log`` reads the whole span with its diffs and one reads what precedes it
+    (first-time authors); authors are then tracked while walking the span oldest first,
+    so a year costs what a week costs plus the diffs of the year.
+    """
+    if not windows:
+        return {}
+    windows = sorted(windows, key=lambda w: w.start)
     path = Path(path)
     env = _check_repo(path)
     tip, base_ref, ref = _resolve_branch(path, branch, env)
-    boundary = check_history_covers(path, tip, window, env)
-    check_tip_is_current(path, tip, ref, window, env, allow_quiet=allow_quiet)
-    scanned = _log_window(path, tip, window.start - _MARGIN, window.end + _MARGIN, env)
-    # exact filter on the committer timestamp with its own offset; oldest first so
-    # "earlier PR by the same author" can be tracked while walking
-    commits = [c for c in reversed(scanned) if window.start <= c.committer_date < window.end]
-    refuse_shallow_boundary(path, [c.sha for c in commits], boundary, window, env)
-
-    stats = GitExtractStats(commits=len(commits))
-    prs: list[tuple[_Commit, str, int]] = []
-    for c in commits:
-        kind, number = _classify(c.message.split("\n", 1)[0], c.parents)
-        if kind == "squash":
-            stats.squash_merges += 1
-            prs.append((c, kind, number))
-        elif kind == "merge":
-            stats.merge_commits += 1
-            prs.append((c, kind, number))
-        else:
-            stats.other_commits += 1
-            stats.other_shas.append(c.sha)
-    if not prs:
-        return _empty_frame(), stats
-
-    # a merge commit's author is whoever pressed the button; the PR author wrote its head
-    merge_authors = _second_parent_authors(
-        path, [c.parents[1] for c, kind, _ in prs if kind == "merge"], env)
-    oldest = commits[0]
-    if oldest.parents:
-        seen = _earlier_pr_authors(path, oldest.parents[0], env)
-    else:
-        seen = set()
-
-    rows = []
-    for c, kind, number in prs:
-        subject, _, rest = c.message.partition("\n")
-        if kind == "squash":
-            title = _SQUASH_RE.match(subject).group("title")
-            body = rest.strip("\n")
+    boundary = _check_range_coverage(path, tip, ref, windows, env, allow_quiet)
+    scanned = _log_window(path, tip, windows[0].start - _MARGIN, windows[-1].end + _MARGIN, env)
+    chain = scanned[::-1]  # oldest first, so "earlier PR by the same author" is tracked while walking
+    week_of_commit = _weeks_of(chain, windows)
+    for window in windows if boundary else []:
+        inside = [sha for sha, key in week_of_commit.items() if key == window.key]
+        refuse_shallow_boundary(path, inside, boundary, window, env)
+    kinds = [_classify(c.message.split("\n", 1)[0], c.parents) for c in chain]
+    stats = {w.key: GitExtractStats() for w in windows}
+    for c, (kind, _) in zip(chain, kinds):
+        key = week_of_commit.get(c.sha)
+        if key is not None:
+            _count(stats[key], c, kind)
+    rows: dict[str, list[dict]] = {w.key: [] for w in windows}
+    if any(s.squash_merges or s.merge_commits for s in stats.values()):
+        # a merge commit's author is whoever pressed the button; the PR author wrote its head
+        merge_authors = _second_parent_authors(
+            path, [c.parents[1] for c, (kind, _) in zip(chain, kinds) if kind == "merge"], env)
+        seen = _earlier_pr_authors(path, chain[0].parents[0], env) if chain[0].parents else set()
+        for c, (kind, number) in zip(chain, kinds):
+            if kind == "other":
+                continue
             author = _author(c.author_name, c.author_email)
-        else:
-            title, _, body = rest.strip("\n").partition("\n")
-            body = body.strip("\n")
-            title = title or subject  # a merge without a PR title in its body
-            author = merge_authors.get(c.parents[1], _author(c.author_name, c.author_email))
-        association = "CONTRIBUTOR" if author in seen else "FIRST_TIME_CONTRIBUTOR"
-        seen.add(author)
-        files = _parse_diff(c.diff)
-        rows.append({
-            "repo": repo,
-            "number": number,
-            "title": title.strip(),
-            "body": body,
-            "url": f"https://github.com/{repo}/pull/{number}",
-            "author": author,
-            "author_association": association,
-            "created_at": c.author_date.astimezone(dt.timezone.utc),
-            "merged_at": c.committer_date.astimezone(dt.timezone.utc),
-            "labels": [],
-            "additions": sum(f["additions"] for f in files),
-            "deletions": sum(f["deletions"] for f in files),
-            "changed_files": len(files),
-            "files": files,
-            "review_count": None,
-            "comment_count": None,
-            "base_ref": base_ref,
-            "merge_commit_sha": c.sha,
-            "source": "git",
-        })
-    return schema.normalize(pd.DataFrame(rows), schema.RAW_SCHEMA), stats
+            if kind == "merge":
+                author = merge_authors.get(c.parents[1], author)
+            key = week_of_commit.get(c.sha)
+            if key is not None:
+                association = "CONTRIBUTOR" if author in seen else "FIRST_TIME_CONTRIBUTOR"
+                rows[key].append(_pr_row(repo, c, kind, number, author, association, base_ref))
+            seen.add(author)
+    return {w.key: (_frame(rows[w.key]), stats[w.key]) for w in windows}
+
+
+def _check_range_coverage(path: Path, tip: str, ref: str, windows: list[WeekWindow],
+                          env: dict[str, str], allow_quiet: bool) -> frozenset[str]:
+    """The coverage checks of every week, each run once for the range: a history that
+    reaches before the first week reaches before all; a tip current for the last week
+    that has ended is current for the earlier ones."""
+    boundary = check_history_covers(path, tip, windows[0], env)
+    now = dt.datetime.now(dt.timezone.utc)
+    ended = [w for w in windows if w.end <= now]
+    if ended:
+        check_tip_is_current(path, tip, ref, ended[-1], env, allow_quiet=allow_quiet, now=now)
+    return boundary
+
+
+def _weeks_of(chain: list[_Commit], windows: list[WeekWindow]) -> dict[str, str]:
+    """Week key of each commit whose committer time (with its own offset) falls in a window."""
+    starts = [w.start for w in windows]
+    out = {}
+    for c in chain:
+        i = bisect.bisect_right(starts, c.committer_date) - 1
+        if i >= 0 and c.committer_date < windows[i].end:
+            out[c.sha] = windows[i].key
+    return out
+
+
+def _count(stats: GitExtractStats, c: _Commit, kind: str) -> None:
+    stats.commits += 1
+    if kind == "squash":
+        stats.squash_merges += 1
+    elif kind == "merge":
+        stats.merge_commits += 1
+    else:
+        stats.other_commits += 1
+        stats.other_shas.append(c.sha)
+
+
+def _pr_row(repo: str, c: _Commit, kind: str, number: int, author: str, association: str,
+            base_ref: str | None) -> dict:
+    subject, _, rest = c.message.partition("\n")
+    if kind == "squash":
+        title = _SQUASH_RE.match(subject).group("title")
+        body = rest.strip("\n")
+    else:
+        title, _, body = rest.strip("\n").partition("\n")
+        body = body.strip("\n")
+        title = title or subject  # a merge without a PR title in its body
+    files = _parse_diff(c.diff)
+    return {
+        "repo": repo,
+        "number": number,
+        "title": title.strip(),
+        "body": body,
+        "url": f"https://github.com/{repo}/pull/{number}",
+        "author": author,
+        "author_association": association,
+        "created_at": c.author_date.astimezone(dt.timezone.utc),
+        "merged_at": c.committer_date.astimezone(dt.timezone.utc),
+        "labels": [],
+        "additions": sum(f["additions"] for f in files),
+        "deletions": sum(f["deletions"] for f in files),
+        "changed_files": len(files),
+        "files": files,
+        "review_count": None,
+        "comment_count": None,
+        "base_ref": base_ref,
+        "merge_commit_sha": c.sha,
+        "source": "git",
+    }
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    if not rows:
+        return _empty_frame()
+    return schema.normalize(pd.DataFrame(rows), schema.RAW_SCHEMA)

@@ -4,7 +4,7 @@ The format is the one of ``/work/shared/data/pulls`` (one PR object per line, pl
 gzip-compressed) plus optional ``labels``, ``review_count``, ``comment_count``,
 ``author_association`` and ``review_comments`` fields, which ``data/sample/README.md`` describes.
 
-A backfill reads the same file once per week, so the parsed file is cached in-process,
+A backfill reads the file once for its whole range; the parsed file is also cached in-process,
 keyed by (path, mtime, size): an edited or regenerated file is parsed again.
 """
 
@@ -23,7 +23,7 @@ import pandas as pd
 from report_pipeline import schema
 from report_pipeline.weeks import WeekWindow
 
-__all__ = ["SampleSourceError", "check_sample_covers", "read_sample_week", "read_sample_reviews"]
+__all__ = ["SampleSourceError", "check_sample_covers", "read_sample_range", "read_sample_week", "read_sample_reviews"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _FILE_KEYS = ("path", "previous_path", "additions", "deletions", "change_type")
@@ -206,15 +206,28 @@ def read_sample_week(path: Path, repo: str, window: WeekWindow, *, allow_quiet: 
     Raises :class:`SampleSourceError` for a missing file, a malformed line, or a file whose
     data of ``repo`` ends before the week (unless ``allow_quiet``).
     """
+    return read_sample_range(path, repo, [window], allow_quiet=allow_quiet)[window.key]
+
+
+def read_sample_range(path: Path, repo: str, windows: Sequence[WeekWindow], *, allow_quiet: bool = False
+                      ) -> dict[str, pd.DataFrame]:
+    """:func:`read_sample_week` for every window, keyed by week: the repository's rows are
+    selected and sorted once, then cut at the week boundaries."""
     parsed = _load(path)
-    check_sample_covers(parsed, Path(path), repo, window, allow_quiet=allow_quiet)
-    start = pd.Timestamp(window.start).tz_convert("UTC")
-    end = pd.Timestamp(window.end).tz_convert("UTC")
-    mask = (parsed.merged >= start) & (parsed.merged < end) & (parsed.repos == repo.lower())
-    selected = parsed.frame.loc[mask.to_numpy()]
-    order = parsed.merged[mask.to_numpy()].argsort(kind="stable")
-    # normalize() builds fresh Arrow arrays, so callers never share the cached objects
-    return schema.normalize(selected.iloc[order.to_numpy()].reset_index(drop=True), schema.RAW_SCHEMA)
+    # the latest week is the one the coverage check can fail for: it holds for the earlier ones then
+    check_sample_covers(parsed, Path(path), repo, max(windows, key=lambda w: w.start), allow_quiet=allow_quiet)
+    mine = (parsed.repos == repo.lower()).to_numpy()
+    merged = parsed.merged[mine].reset_index(drop=True)
+    order = merged.argsort(kind="stable").to_numpy()
+    rows = parsed.frame.loc[mine].iloc[order].reset_index(drop=True)
+    times = merged.iloc[order].reset_index(drop=True)
+    out = {}
+    for window in windows:
+        lo = times.searchsorted(pd.Timestamp(window.start).tz_convert("UTC"), side="left")
+        hi = times.searchsorted(pd.Timestamp(window.end).tz_convert("UTC"), side="left")
+        # normalize() builds fresh Arrow arrays, so callers never share the cached objects
+        out[window.key] = schema.normalize(rows.iloc[lo:hi].reset_index(drop=True), schema.RAW_SCHEMA)
+    return out
 
 
 def read_sample_reviews(path: Path, repo: str, numbers: Sequence[int]) -> pd.DataFrame:

@@ -10,7 +10,7 @@ from report_pipeline.dagster_defs.assets._records import stop_if_blocked, week_c
 from report_pipeline.dagster_defs.resources import GitHubResource, uses_github
 from report_pipeline.domain.quality import duplicate_numbers, merged_outside
 from report_pipeline.schema import RAW_SCHEMA
-from report_pipeline.sources import extract_week
+from report_pipeline.sources import extract_range
 from report_pipeline.weeks import week_window
 
 
@@ -55,15 +55,9 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
     def raw_pull_requests(context: dg.AssetExecutionContext, github: GitHubResource):
         results: dict[str, pd.DataFrame] = {}
         duplicates, outside = {}, {}
-        for key, repo_name, week in run_partitions(context):
+        for key, repo_name, week, frame, meta in _extract_run(context, config, github):
             repo = config.repository(repo_name)
             window = week_window(week, config.timezone)
-            frame, meta = extract_week(
-                repo, window,
-                github_client=lambda r: github.client_for(r, log=context.log.info),
-                log=context.log.info,
-            )
-            context.log.info(f"{repo_name} {week}: {len(frame)} PRs merged ({repo.source})")
             results[key] = frame
             duplicates[key] = duplicate_numbers(frame)
             outside[key] = merged_outside(frame, window)
@@ -78,6 +72,43 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
         )
 
     return raw_pull_requests
+
+
+def _extract_run(context: dg.AssetExecutionContext, config: Config, github: GitHubResource):
+    """``(key, repo, week, frame, meta)`` of the run's partitions, each repository's source read
+    once for all its weeks (one git pass, one sample read, one GitHub client); one log line
+    per repository, not per week."""
+    by_repo: dict[str, list[tuple[str, str]]] = {}
+    for key, repo_name, week in run_partitions(context):
+        by_repo.setdefault(repo_name, []).append((key, week))
+    for repo_name, parts in by_repo.items():
+        repo = config.repository(repo_name)
+        windows = [week_window(week, config.timezone) for _, week in parts]
+        weeks = extract_range(
+            repo, windows,
+            github_client=lambda r: github.client_for(r, log=context.log.info),
+            log=context.log.info,
+            concurrency=_pool_limit(context, "github_api") if repo.source == "github" else 1,
+        )
+        total = sum(len(frame) for frame, _ in weeks.values())
+        span = parts[0][1] if len(parts) == 1 else f"{parts[0][1]} .. {parts[-1][1]} ({len(parts)} weeks)"
+        context.log.info(f"{repo_name} {span}: {total} PRs merged ({repo.source})")
+        for key, week in parts:
+            yield (key, repo_name, week, *weeks[week])
+
+
+def _pool_limit(context: dg.AssetExecutionContext, pool: str) -> int:
+    """The instance's slot limit of ``pool`` (1 when unset or unknown): GitHub week windows
+    of one step run this many at a time, so raising the pool's limit widens both."""
+    try:
+        storage = context.instance.event_log_storage
+        if storage.supports_global_concurrency_limits:
+            info = storage.get_concurrency_info(pool)
+            if info.slot_count:
+                return int(info.slot_count)
+        return int(context.instance.global_op_concurrency_default_limit or 1)
+    except Exception:  # an instance without pool support: stay sequential
+        return 1
 
 
 def _week_metadata(frame: pd.DataFrame, meta: dict, source: str) -> dict:
