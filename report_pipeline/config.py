@@ -24,7 +24,10 @@ DEFAULT_CONFIG_NAME = "report_pipeline.toml"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("git", "github", "sample")
 LANGUAGES = ("en", "zh")
-REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+# GitHub's rules: owners are letters, digits, hyphens (underscores for managed users), no dots;
+# repositories also allow dots, but never "." or ".." (which would walk out of output_dir).
+OWNER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+REPO_PART = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
 
 class ConfigError(ValueError):
@@ -110,7 +113,9 @@ class Config:
             if repo.name == name:
                 return repo
         known = ", ".join(r.name for r in self.repositories) or "none"
-        raise ConfigError(f"repository {name!r} is not configured (configured: {known})")
+        similar = [r.name for r in self.repositories if r.name.lower() == name.lower()]
+        hint = f"; did you mean {similar[0]!r}?" if similar else ""
+        raise ConfigError(f"repository {name!r} is not configured (configured: {known}){hint}")
 
 
 def config_path() -> Path:
@@ -198,10 +203,7 @@ def _parse(raw: dict[str, Any], base_dir: Path, path: Path | None) -> Config:
     repos = []
     for i, entry in enumerate(repos_raw):
         repos.append(_parse_repo(entry, f"repositories[{i}]", base_dir))
-    names = [r.name for r in repos]
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise ConfigError(f"repositories: {', '.join(dupes)} configured more than once")
+    _no_duplicates(repos)
 
     return Config(
         path=path,
@@ -222,9 +224,7 @@ def _parse_repo(entry: Any, key: str, base_dir: Path) -> RepositoryConfig:
     if not isinstance(entry, dict):
         raise ConfigError(f"{key}: must be a table")
     _no_unknown(entry, _REPO_KEYS, key + ".")
-    name = entry.get("name")
-    if not isinstance(name, str) or not REPO_NAME.match(name):
-        raise ConfigError(f"{key}.name: must be 'owner/repo' (got {name!r})")
+    name = validate_repo_name(entry.get("name"), f"{key}.name")
     source = entry.get("source")
     if source not in SOURCES:
         raise ConfigError(f"{key}.source: must be one of {', '.join(SOURCES)} (got {source!r})")
@@ -254,6 +254,44 @@ def _parse_repo(entry: Any, key: str, base_dir: Path) -> RepositoryConfig:
         name=name, source=source, rules=rules, path=repo_path, branch=branch,
         api_url=api_url, graphql_url=graphql_url, enrich_from_github=enrich, allow_quiet=allow_quiet,
     )
+
+
+def validate_repo_name(name: Any, key: str = "name") -> str:
+    """``name`` when it is a GitHub ``owner/repo``; ``ConfigError`` naming ``key`` otherwise.
+
+    Names become directories under output_dir and warehouse_dir, so anything GitHub would
+    refuse (``..``, ``.``, dotted owners, slashes, other characters) is refused here too.
+    """
+    if not isinstance(name, str) or name.count("/") != 1:
+        raise ConfigError(f"{key}: must be 'owner/repo' (got {name!r})")
+    owner, repo = name.split("/")
+    if not OWNER_NAME.match(owner):
+        raise ConfigError(
+            f"{key}: owner {owner!r} is not a GitHub owner name (letters, digits, '-' and '_', "
+            f"starting with a letter or digit, no dots) in {name!r}"
+        )
+    if repo in (".", "..") or not REPO_PART.match(repo):
+        raise ConfigError(
+            f"{key}: {repo!r} is not a GitHub repository name (letters, digits, '.', '-' and '_', "
+            f"not '.' or '..') in {name!r}"
+        )
+    if repo.lower().endswith(".git"):
+        raise ConfigError(f"{key}: {name!r} ends in '.git'; use the repository's name without it")
+    return name
+
+
+def _no_duplicates(repos: list[RepositoryConfig]) -> None:
+    """GitHub names are case-insensitive: ``Lumen-AI/Lumen`` and ``lumen-ai/lumen`` are one repository."""
+    seen: dict[str, tuple[int, str]] = {}
+    for i, repo in enumerate(repos):
+        folded = repo.name.lower()
+        if folded in seen:
+            j, other = seen[folded]
+            same = "configured twice" if other == repo.name else "the same repository (names ignore case)"
+            raise ConfigError(
+                f"repositories[{j}].name {other!r} and repositories[{i}].name {repo.name!r}: {same}; keep one"
+            )
+        seen[folded] = (i, repo.name)
 
 
 def _parse_highlights(raw: Any) -> HighlightConfig:

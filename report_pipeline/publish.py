@@ -2,22 +2,59 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
 from pathlib import Path
 
+from report_pipeline.config import validate_repo_name
+
+
+class UnsafePathError(ValueError):
+    """A file would be written outside the directory it belongs in."""
+
+
+def inside(root: Path, path: Path) -> Path:
+    """``path`` resolved, when it lies inside ``root`` (resolved too); ``UnsafePathError`` otherwise.
+
+    Names from the configuration become directories; a name like ``../..`` (refused by the
+    configuration too) or a symlink out of the tree must never place a file elsewhere.
+    """
+    base = Path(root).resolve()
+    target = Path(path).resolve()
+    if target != base and base not in target.parents:
+        raise UnsafePathError(f"refusing to write {path}: it resolves to {target}, outside {base}")
+    return target
+
+
+@functools.cache
+def _file_mode() -> int:
+    """0666 minus the process umask: the mode any file the user writes gets (0644 usually)."""
+    try:  # Linux shows the umask without changing it
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read it by setting it, once
+    os.umask(mask)
+    return 0o666 & ~mask
+
 
 def atomic_write_text(path: Path, text: str) -> int:
     """Write ``text`` to ``path`` through a temporary file and a rename; returns bytes written.
 
-    A reader (or a crash) sees the old file or the new one, never half of one.
+    A reader (or a crash) sees the old file or the new one, never half of one. The file gets
+    the usual mode of a new file (0644 under the common umask), not mkstemp's private 0600,
+    so a web server can serve the reports.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     data = text.encode("utf-8")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), _file_mode())
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -50,7 +87,13 @@ def publish_report(model: dict, output_dir: Path, languages: tuple[str, ...]) ->
     from report_pipeline.domain.render import render_html, render_json, render_markdown
 
     repository, week = model["repository"], model["week"]["key"]
+    try:
+        validate_repo_name(repository, "repository")
+    except ValueError as exc:
+        raise UnsafePathError(f"refusing to write the report of {repository!r}: {exc}") from None
     paths = report_paths(output_dir, repository, week, languages)
+    for path in paths.values():
+        inside(output_dir, path)
     rendered: list[tuple[str, str, Path, str]] = [("", "json", paths["json"], render_json(model))]
     for lang in languages:
         alternates = {other: paths[(other, "html")].name for other in languages if other != lang}
@@ -72,10 +115,12 @@ def rebuild_index(output_dir: Path, languages: tuple[str, ...]) -> Path:
     for json_path in sorted(output_dir.glob("*/*/*.json")):
         try:
             model = json.loads(json_path.read_text(encoding="utf-8"))
-            repository, week = model["repository"], model["week"]["key"]
+            repository, week = validate_repo_name(model["repository"]), str(model["week"]["key"])
         except (OSError, ValueError, KeyError, TypeError):
             continue  # not one of ours, or mid-edit by a person: leave it out of the index
         paths = report_paths(output_dir, repository, week, languages)
+        if paths["json"] != json_path:
+            continue  # its repository or week does not match where it lies
         rel = lambda p: p.relative_to(output_dir).as_posix()  # noqa: E731
         entries.append({
             "repository": repository,
@@ -88,5 +133,5 @@ def rebuild_index(output_dir: Path, languages: tuple[str, ...]) -> Path:
             "json": rel(paths["json"]),
         })
     index = output_dir / "index.html"
-    atomic_write_text(index, render_index(entries))
+    atomic_write_text(inside(output_dir, index), render_index(entries))
     return index

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from report_pipeline.config import ConfigError, HighlightConfig, load_config
@@ -32,7 +34,9 @@ BAD = [
     ({}, '[[repositories]]\nname = "a/b"\nsource = "gitlab"\n', "repositories[0].source: must be one of git, github, sample (got 'gitlab')"),
     ({}, '[[repositories]]\nname = "a/b"\nsource = "git"\n', "repositories[0].path: required for source = 'git'"),
     ({}, '[[repositories]]\nname = "a/b"\nsource = "github"\napi_url = "ftp://x"\n', "repositories[0].api_url: must be an http(s) URL"),
-    ({}, '[[repositories]]\nname = "a/b"\nsource = "github"\n[[repositories]]\nname = "a/b"\nsource = "github"\n', "repositories: a/b configured more than once"),
+    ({}, '[[repositories]]\nname = "a/b"\nsource = "github"\n[[repositories]]\nname = "a/b"\nsource = "github"\n', "repositories[0].name 'a/b' and repositories[1].name 'a/b': configured twice"),
+    ({}, '[[repositories]]\nname = "lumen-ai/lumen"\nsource = "github"\n[[repositories]]\nname = "Lumen-AI/Lumen"\nsource = "github"\n',
+     "repositories[0].name 'lumen-ai/lumen' and repositories[1].name 'Lumen-AI/Lumen': the same repository (names ignore case)"),
     ({}, "", "repositories: at least one [[repositories]] table is required"),
 ]
 
@@ -67,3 +71,32 @@ def test_missing_file_names_env_var(tmp_path):
 @pytest.mark.parametrize("n,expected", [(0, 0), (2, 2), (10, 3), (40, 4), (183, 18), (500, 20)])
 def test_highlight_count(n, expected):
     assert HighlightConfig(share=0.1, min=3, max=20).count(n) == expected
+
+
+@pytest.mark.parametrize("name,problem", [
+    ("../..", "owner '..' is not a GitHub owner name"),
+    ("x/..", "'..' is not a GitHub repository name"),
+    ("./.", "owner '.' is not a GitHub owner name"),
+    ("acme/.", "'.' is not a GitHub repository name"),
+    ("a.b/c", "owner 'a.b' is not a GitHub owner name"),
+    ("acme/a/b", "must be 'owner/repo'"),
+    ("acme/wid gets", "'wid gets' is not a GitHub repository name"),
+    ("-acme/x", "owner '-acme' is not a GitHub owner name"),
+    ("acme/widgets.git", "ends in '.git'"),
+])
+def test_names_that_walk_out_of_their_directory_are_refused(tmp_path, name, problem):
+    path = write_config(tmp_path, repos=f'[[repositories]]\nname = "{name}"\nsource = "github"\n')
+    with pytest.raises(ConfigError, match=re.escape(f"repositories[0].name: ") + ".*" + re.escape(problem)):
+        load_config(path)
+
+
+@pytest.mark.parametrize("name", ["acme/.github", "my_org-1/repo.name_x-y", "octo_emu/x", "A/B"])
+def test_github_names_are_accepted(tmp_path, name):
+    path = write_config(tmp_path, repos=f'[[repositories]]\nname = "{name}"\nsource = "github"\n')
+    assert load_config(path).repositories[0].name == name
+
+
+def test_unknown_repository_suggests_the_other_case(tmp_path):
+    config = load_config(write_config(tmp_path))
+    with pytest.raises(ConfigError, match="did you mean 'lumen-ai/lumen'"):
+        config.repository("Lumen-AI/Lumen")

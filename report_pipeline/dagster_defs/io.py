@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -22,6 +23,7 @@ import pyarrow.parquet as pq
 
 from report_pipeline.dagster_defs.partitions import split_key
 from report_pipeline.domain.aggregate import AGGREGATES_SCHEMA
+from report_pipeline.publish import inside
 from report_pipeline.schema import ENRICHED_SCHEMA, RAW_SCHEMA, REVIEWS_SCHEMA, from_table, to_table
 
 REPORT_FILES_SCHEMA = pa.schema(
@@ -55,9 +57,12 @@ class ParquetWarehouse:
 
     def path_for(self, asset_name: str, partition_key: str) -> str:
         """Where one partition of ``asset_name`` lives, relative to the filesystem root."""
-        _, root = self._fs()
+        fs, root = self._fs()
         repo, week = split_key(partition_key)
-        return f"{root}/{asset_name}/{repo.replace('/', '__')}/{week}.parquet"
+        path = f"{root}/{asset_name}/{repo.replace('/', '__')}/{week}.parquet"
+        if isinstance(fs, pafs.LocalFileSystem):
+            inside(root, Path(path))  # a partition key never places a file outside warehouse_dir
+        return path
 
     def write(self, asset_name: str, partition_key: str, frame: pd.DataFrame) -> str:
         """Atomically write one partition: a temporary file renamed into place."""
