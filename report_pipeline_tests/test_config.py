@@ -86,7 +86,7 @@ def test_highlight_count(n, expected):
 ])
 def test_names_that_walk_out_of_their_directory_are_refused(tmp_path, name, problem):
     path = write_config(tmp_path, repos=f'[[repositories]]\nname = "{name}"\nsource = "github"\n')
-    with pytest.raises(ConfigError, match=re.escape(f"repositories[0].name: ") + ".*" + re.escape(problem)):
+    with pytest.raises(ConfigError, match=re.escape("repositories[0].name: ") + ".*" + re.escape(problem)):
         load_config(path)
 
 
