@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from report_pipeline.dagster_defs.partitions import split_key
+from report_pipeline.domain.markdown_safe import md_text, truncate
 
 PREVIEW_ROWS = 10
+CELL_CHARS = 80
 
 
 def run_partitions(context: dg.AssetExecutionContext) -> list[tuple[str, str, str]]:
@@ -32,19 +35,23 @@ def output_value(results: dict[str, pd.DataFrame]):
 
 
 def markdown_table(df: pd.DataFrame, columns: list[str], limit: int = PREVIEW_ROWS) -> str:
-    """A small Markdown table for the Dagster UI (PR text escaped so it cannot break the table)."""
+    """A small Markdown table for the Dagster UI.
+
+    Cells are untrusted PR text: escaped like the reports' (``md_text``: no links, emphasis,
+    HTML, bidi overrides or table breaks survive), cut to ``CELL_CHARS`` before escaping so a
+    cut never splits an escape.
+    """
     if df is None or not len(df):
         return "_no rows_"
-    head = "| " + " | ".join(columns) + " |\n|" + "---|" * len(columns) + "\n"
+    head = "| " + " | ".join(md_text(c) for c in columns) + " |\n|" + "---|" * len(columns) + "\n"
     lines = []
     for _, row in df.head(limit).iterrows():
         cells = []
         for c in columns:
             v = row[c]
-            if isinstance(v, (list, tuple)):
+            if isinstance(v, (list, tuple, np.ndarray)):
                 v = ", ".join(map(str, v))
-            text = str(v).replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
-            cells.append(text[:80])
+            cells.append(str(md_text(truncate(v, CELL_CHARS))))
         lines.append("| " + " | ".join(cells) + " |")
     return head + "\n".join(lines)
 
