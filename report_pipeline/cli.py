@@ -34,9 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config()
         if args.command == "check-config":
-            print(f"{config.path}: OK, {len(config.repositories)} repositories: "
-                  + ", ".join(f"{r.name} ({r.source})" for r in config.repositories))
-            return 0
+            return _check_config(config)
         if args.command == "weeks":
             for week in _available_weeks(config):
                 print(week)
@@ -45,6 +43,20 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, UsageError) as exc:
         print(f"report-pipeline: error: {exc}", file=sys.stderr)
         return 2
+
+
+def _check_config(config: Config) -> int:
+    """Print every problem ``build`` would meet (exit 1), or one OK line (exit 0)."""
+    from report_pipeline.preflight import check_config
+
+    problems = check_config(config)
+    for problem in problems:
+        print(f"report-pipeline: error: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{config.path}: OK, {len(config.repositories)} repositories: "
+          + ", ".join(f"{r.name} ({r.source})" for r in config.repositories))
+    return 0
 
 
 def _parser() -> argparse.ArgumentParser:
