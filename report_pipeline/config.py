@@ -99,7 +99,7 @@ class Config:
     timezone: str = "UTC"
     languages: tuple[str, ...] = LANGUAGES
     output_dir: Path = PROJECT_ROOT / "data" / "reports"
-    warehouse_dir: Path = PROJECT_ROOT / "data" / "warehouse"
+    warehouse_dir: Path | str = PROJECT_ROOT / "data" / "warehouse"  # str: an object-store URI
     first_week: str = "2025-01-06"
     rules_dirs: tuple[Path, ...] = ()
     highlights: HighlightConfig = field(default_factory=HighlightConfig)
@@ -210,7 +210,7 @@ def _parse(raw: dict[str, Any], base_dir: Path, path: Path | None) -> Config:
         timezone=timezone,
         languages=tuple(languages),
         output_dir=_path(raw, "output_dir", base_dir, "data/reports"),
-        warehouse_dir=_path(raw, "warehouse_dir", base_dir, "data/warehouse"),
+        warehouse_dir=_location(raw, "warehouse_dir", base_dir, "data/warehouse"),
         first_week=first_week,
         rules_dirs=tuple((base_dir / d).resolve() for d in rules_dirs),
         highlights=_parse_highlights(raw.get("highlights", {})),
@@ -355,6 +355,14 @@ def _bool(raw: dict, key: str, prefix: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"{prefix}{key}: must be true or false")
     return value
+
+
+def _location(raw: dict, key: str, base_dir: Path, default: str) -> Path | str:
+    """A local path, or an object-store URI (``s3://bucket/prefix``) kept as written."""
+    value = _str(raw, key, default)
+    if re.match(r"^[a-z][a-z0-9+.-]*://", value):
+        return value.rstrip("/")  # Path() would fold "s3://" into the local "s3:/"
+    return _path(raw, key, base_dir, default)
 
 
 def _path(raw: dict, key: str, base_dir: Path, default: str) -> Path:

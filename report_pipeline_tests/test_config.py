@@ -100,3 +100,8 @@ def test_unknown_repository_suggests_the_other_case(tmp_path):
     config = load_config(write_config(tmp_path))
     with pytest.raises(ConfigError, match="did you mean 'lumen-ai/lumen'"):
         config.repository("Lumen-AI/Lumen")
+
+
+def test_object_store_warehouse_is_kept_as_a_uri(tmp_path):
+    config = load_config(write_config(tmp_path, warehouse_dir='"s3://bucket/report_pipeline/warehouse/"'))
+    assert str(config.warehouse_dir) == "s3://bucket/report_pipeline/warehouse"
