@@ -74,7 +74,7 @@ def test_previews_of_a_real_materialization_are_inert(project):
                 for name, value in materialization.metadata.items():
                     if isinstance(value, dg.MarkdownMetadataValue) and value.md_str.startswith("|"):
                         tables[f"{materialization.asset_key.to_user_string()}.{name}"] = value.md_str
-    assert {"raw_pull_requests.preview", "enriched_pull_requests.top_scores", "highlight_reviews.preview"} <= set(tables)
+    assert {"raw_pull_requests.preview", "enriched_pull_requests.top_scores"} <= set(tables)
     for md in tables.values():
         columns = md.splitlines()[0].count("|") - 1
         _assert_inert(md, columns)
