@@ -309,7 +309,7 @@ def build_model(spec: list[tuple] | None = None, *, with_history: bool = True, w
     this_week = {"week": "2026-04-13", "pr_count": n, "highlight_count": len(highlights), "mean_score": mean,
                  "risks": {r["key"]: r["count"] for r in dims["risks"]}, "kinds": {k["key"]: k["count"] for k in dims["kinds"]}}
     return {
-        "schema_version": "1.0",
+        "schema_version": "1.1",
         "repository": REPO,
         "repository_url": URL,
         "source": "sample",

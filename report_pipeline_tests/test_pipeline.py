@@ -44,12 +44,15 @@ def test_one_week_end_to_end(project, capsys):
     model = report_json(project, WEEK)
     n = len(rows)
     # the public contract of docs/report-json.md
-    assert model["schema_version"] == "1.0"
+    assert model["schema_version"] == "1.1"
     assert set(model) == {
         "schema_version", "repository", "repository_url", "source", "generated_at", "week", "summary", "kinds",
-        "tags", "modules", "risks", "hot_files", "authors", "movements", "trend", "highlights", "suggestions",
-        "pull_requests",
+        "tags", "modules", "risks", "hot_files", "authors", "movements", "trend", "themes", "events", "follow_ups",
+        "highlights", "suggestions", "pull_requests",
     }
+    # themes never repeat a PR, and every PR they name is one of the week's
+    themed = [p for t in model["themes"] for p in t["prs"]]
+    assert len(themed) == len(set(themed)) and set(themed) <= {r["number"] for r in rows}
     assert isinstance(model["summary"]["mean_score"], float)
     assert n >= 40
     assert model["summary"]["pr_count"] == n

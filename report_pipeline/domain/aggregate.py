@@ -14,11 +14,12 @@ from collections.abc import Mapping
 import pandas as pd
 import pyarrow as pa
 
+from report_pipeline.domain.stories import story_rows
 from report_pipeline.schema import RISKS
 
 AGGREGATES_SCHEMA = pa.schema(
     [
-        # summary | kind | tag | module | risk | hot_file | author | trend
+        # summary | kind | tag | module | risk | hot_file | author | trend | theme | event | follow_up
         pa.field("section", pa.string()),
         pa.field("key", pa.string()),
         pa.field("week", pa.string()),  # the week the figure describes (trend rows: an earlier week)
@@ -32,6 +33,8 @@ AGGREGATES_SCHEMA = pa.schema(
         pa.field("additions", pa.int64()),
         pa.field("deletions", pa.int64()),
         pa.field("first_time", pa.bool_()),
+        # theme | event | follow_up rows (domain/stories.py): the rest of the story as a JSON object
+        pa.field("detail", pa.string()),
     ]
 )
 
@@ -113,6 +116,7 @@ def aggregate_week(
 
     rows.extend(hot_files(current, week))
     rows.extend(_authors(current, week))
+    rows.extend(story_rows(week, current, history))
 
     trend_keys = [k for k in earlier if k >= _shift(week, -(trend_weeks - 1))] + [week]
     for key in trend_keys:
@@ -215,6 +219,7 @@ def _row(section, key, week, value, *, share=None, previous_value=None, previous
         "share": share, "previous_value": None if previous_value is None else float(previous_value),
         "previous_share": previous_share, "trailing_value": trailing_value, "trailing_share": trailing_share,
         "prs": list(prs), "additions": additions, "deletions": deletions, "first_time": first_time,
+        "detail": None,
     }
 
 

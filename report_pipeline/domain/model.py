@@ -12,9 +12,11 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from report_pipeline.domain import stories
+from report_pipeline.domain.text import digest
 from report_pipeline.weeks import WeekWindow
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 # a share must move this much (and the count by MIN_MOVE_COUNT) to be called a movement
 MOVE_SHARE = 0.08
 MOVE_COUNT = 3
@@ -73,6 +75,7 @@ def build_report_model(
         for _, pr in top.iterrows():
             item = _pr(pr, repository, web_url)
             item["summary"] = _text(pr["summary"])
+            item["digest"] = digest(pr["body"], item["title"])
             item["reviews"] = review_map.get(int(pr["number"])) if reviews is not None else None
             highlights.append(item)
 
@@ -82,6 +85,12 @@ def build_report_model(
             item = _pr(pr, repository, web_url)
             item["highlight"] = bool(pr["highlight"])
             pull_requests.append(item)
+    by_pr = {p["number"]: p for p in pull_requests}
+    themes = stories.model_themes(_rows(agg, "theme"), by_pr)
+    for theme in themes:
+        for number in theme["prs"]:
+            by_pr[number]["theme"] = theme["name"]
+    events = stories.model_events(_rows(agg, "event"), by_pr)
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -113,7 +122,10 @@ def build_report_model(
         ],
         "movements": movements(dims),
         "trend": _trend(trend_rows),
-        "highlights": highlights,
+        "themes": themes,
+        "events": events,
+        "follow_ups": stories.model_follow_ups(_rows(agg, "follow_up")),
+        "highlights": [h | {"theme": by_pr.get(h["number"], {}).get("theme")} for h in highlights],
         "suggestions": suggestions(enriched, dims),
         "pull_requests": pull_requests,
     }
@@ -233,6 +245,8 @@ def _pr(pr: pd.Series, repository: str, web_url: str) -> dict:
         "deletions": _int(pr["deletions"]) or 0,
         "changed_files": _int(pr["changed_files"]) or 0,
         "merged_at": merged.isoformat() if isinstance(merged, (pd.Timestamp, dt.datetime)) else None,
+        # what the PR does as an action and a subject, for noun phrases in any language
+        "gist": stories.pr_gist(_text(pr["title"]), pr["kind"], list(pr["modules"] or [])),
         # why the PR scored what it did: shown beside every score, not only for highlights
         "reasons": [
             {"code": r["code"], "points": round(float(r["points"]), 2), "value": r["value"]}
@@ -251,6 +265,12 @@ def _reviews(reviews: pd.DataFrame | None) -> dict[int, list[dict]]:
              "path": r["path"] if isinstance(r["path"], str) else None, "body": _text(r["body"])}
         )
     return out
+
+
+def _rows(agg: pd.DataFrame, section: str) -> pd.DataFrame:
+    if not len(agg) or "detail" not in agg:
+        return agg.iloc[0:0] if len(agg.columns) else pd.DataFrame(columns=["key", "prs", "detail"])
+    return agg[agg["section"] == section]
 
 
 def _section(agg: pd.DataFrame, section: str) -> dict[str, pd.Series]:

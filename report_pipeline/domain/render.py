@@ -38,8 +38,6 @@ RISK_CODES = ("core_path", "missing_tests", "platform_compat", "interface_change
               "kernel_safety", "dependency_change", "large_change")
 KIND_ORDER = ("feature", "bugfix", "performance", "refactor", "docs", "tests", "ci/build",
               "dependencies", "revert", "chore")
-MAX_THEMES = 5
-THEME_HIGHLIGHTS = 4
 
 
 # ---------------------------------------------------------------- shared filters
@@ -222,21 +220,16 @@ def _view(model: dict) -> dict:
     # themes are parts of the product; tests, docs, CI and the like are listed but not themes
     code_modules = [m for m in modules if not m.get("auxiliary")] or modules
 
+    # key changes are told per theme (docs/report-json.md "themes"); each PR sits in one theme
     themes, used = [], set()
-    for mod in code_modules[:MAX_THEMES]:
-        kinds = Counter(prs[n]["kind"] for n in mod.get("prs") or [] if n in prs)
-        top_kind = None
-        if kinds:
-            key, count = sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-            top_kind = {"key": key, "count": count}
-        # a highlight may belong to several themes; it is named in each (up to the cap)
-        hs = [h for h in highlights if mod["key"] in (h.get("modules") or [])][:THEME_HIGHLIGHTS]
-        used.update(h["number"] for h in hs)
-        # a theme without highlights still names its two highest-scored PRs
-        notable = [] if hs else sorted(
-            (prs[n] for n in mod.get("prs") or [] if n in prs), key=lambda p: (-p["score"], p["number"])
-        )[:2]
-        themes.append({**mod, "top_kind": top_kind, "highlights": hs, "notable": notable})
+    for th in model.get("themes") or []:
+        members = [prs[n] for n in th.get("prs") or [] if n in prs]
+        if not members:
+            continue
+        leads = [prs[n] for n in th.get("leads") or [] if n in prs] or members[:3]
+        used.update(p["number"] for p in members)
+        themes.append({**th, "count": len(members), "lead_prs": leads,
+                       "top_kind": (th.get("kinds") or [None])[0]})
 
     groups: dict[str, list[dict]] = {}
     for pr in model.get("pull_requests") or []:
@@ -254,6 +247,9 @@ def _view(model: dict) -> dict:
         "top_risk": risks_active[0] if risks_active else None,
         "themes": themes,
         "other_highlights": [h for h in highlights if h["number"] not in used],
+        "found_themes": [th for th in themes if th.get("basis") != "module"],
+        "events": model.get("events") or [],
+        "follow_ups": model.get("follow_ups") or [],
         "groups": [{"key": k, "prs": v} for k, v in sorted(groups.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))],
         "first_timers": [a for a in model.get("authors") or [] if a.get("first_time")],
         "bugfix": next((k for k in model.get("kinds") or [] if k.get("key") == "bugfix"), None),

@@ -136,3 +136,74 @@ def _truncate(text: str, max_chars: int) -> str:
     if space > max_chars * 0.6:  # prefer a word boundary unless that loses too much
         cut = cut[:space]
     return cut.rstrip(" ,;:-") + "…"
+
+
+# ---------------------------------------------------------------- highlight digests
+
+_WHAT = re.compile(r"what (this|the) (pr|patch|change)|purpose|summary|description|overview|changes?|what\b|details?|proposal|solution", re.IGNORECASE)
+_WHY = re.compile(r"motivation|why|background|problem|context|root cause|rationale", re.IGNORECASE)
+_TESTED = re.compile(r"test(s|ing)?\s*(plan|result|results)|how (was|is) (this|the) (patch|pr|change) tested|verification", re.IGNORECASE)
+_HISTORY = re.compile(
+    r"^(this (pr|patch|change) (is|was) (inherited|based|split|extracted|ported|cherry[- ]picked|a follow[- ]?up|part)"
+    r"|this (pr|patch) (continues|follows|supersedes|replaces)|follow[- ]?up (to|of|on)|following (up )?(on )?#|as (discussed|mentioned|suggested|requested)"
+    r"|(related|similar) to|continuation of|cherry[- ]pick|split (out )?(of|from)|same as|see #|part of|depends on|blocked by"
+    r"|(co-)?authored|thanks|cc\b|@)",
+    re.IGNORECASE,
+)
+# a sentence that only announces a list ("The following changes are included:")
+_LEAD_IN = re.compile(r"^(the following|here (is|are)|this pr (includes|contains)( the following)?)\b|:$|\bfollowing[^.]*\.$", re.IGNORECASE)
+_WHY_SENTENCE = re.compile(
+    r"\b(so that|because|otherwise|in order to|to avoid|to prevent|which (cause[sd]?|led|leads|made|makes)|"
+    r"this (causes|caused|fixes|improves|reduces|speeds)|improv\w+|reduc\w+|speed\w* up|faster|slower|crash\w*|fail\w*|regress\w*)\b",
+    re.IGNORECASE,
+)
+_FIXES = re.compile(r"\b(?:fix(?:es|ed)?|close[sd]?|resolve[sd]?)\s*:?\s+(?:[\w.-]+/[\w.-]+)?#(\d+)|"
+                    r"\b(?:fix(?:es|ed)?|close[sd]?|resolve[sd]?)\s*:?\s+https?://\S+/issues/(\d+)", re.IGNORECASE)
+
+
+def _sections(body: str) -> list[tuple[str, str]]:
+    """(heading, text) pairs of a PR body; text before the first heading has heading ""."""
+    out: list[tuple[str, list[str]]] = [("", [])]
+    for line in _FENCE.sub("", _HTML_COMMENT.sub("", body.replace("\r\n", "\n"))).split("\n"):
+        heading = _HEADING.match(line)
+        if heading:
+            out.append(((heading.group(2) or heading.group(3) or "").strip(), []))
+        else:
+            out[-1][1].append(line)
+    return [(h, "\n".join(lines)) for h, lines in out]
+
+
+def _sentences(text: str) -> list[str]:
+    cleaned = clean_description(text, max_sentences=4, max_chars=2000)
+    return [s for s in _split_sentences(cleaned) if not _HISTORY.match(s) and not _LEAD_IN.search(s)]
+
+
+def digest(body: str | None, title: str | None = None) -> dict:
+    """What a PR changes and why it matters, from the structure of its description.
+
+    ``what``: the first sentence of the "what this PR does / purpose / summary" part (or of
+    the untitled opening) that states the change rather than history ("This PR is inherited
+    from ..."); ``why``: the first sentence of a motivation part, or a later sentence giving
+    a reason or an effect. ``fixes`` lists issue numbers the PR closes, ``tested`` whether a
+    test-plan section has content (None without any). Never raises.
+    """
+    out: dict = {"what": "", "why": "", "fixes": [], "tested": None}
+    if not isinstance(body, str) or not body.strip():
+        return out
+    parts = _sections(unicodedata.normalize("NFC", _INVISIBLE.sub("", body)))
+    what_parts = [t for h, t in parts if not h or (_WHAT.search(h) and not _WHY.search(h) and not _TESTED.search(h))]
+    why_parts = [t for h, t in parts if h and _WHY.search(h) and not _TESTED.search(h)]
+    what = [s for t in what_parts for s in _sentences(t)]
+    why = [s for t in why_parts for s in _sentences(t)]
+    if what:
+        out["what"] = _truncate(what[0], 240)
+    reasons = why or [s for s in what[1:3] if _WHY_SENTENCE.search(s)]
+    if reasons and reasons[0] != out["what"]:
+        out["why"] = _truncate(reasons[0], 240)
+    if not out["what"] and why:
+        out["what"], out["why"] = _truncate(why[0], 240), (_truncate(why[1], 240) if len(why) > 1 else "")
+    out["fixes"] = sorted({int(a or b) for a, b in _FIXES.findall(body)})[:5]
+    tests = [t for h, t in parts if h and _TESTED.search(h)]
+    if tests:
+        out["tested"] = any(len(re.sub(r"\W", "", _HTML_COMMENT.sub("", t))) > 20 for t in tests)
+    return out
