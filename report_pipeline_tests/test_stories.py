@@ -22,7 +22,6 @@ from report_pipeline.sources.sample import read_sample_week
 from report_pipeline.weeks import week_window
 from report_pipeline_tests.conftest import shared_pulls
 
-
 # ---------------------------------------------------------------- units
 
 def test_spellings_are_one_term():
@@ -116,7 +115,7 @@ REPOS = {"vllm-project/vllm-ascend": ("vllm-project__vllm-ascend.jsonl.gz", "vll
          "astral-sh/uv": ("astral-sh__uv.jsonl.gz", "uv")}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _week(repo: str, week: str) -> pd.DataFrame:
     path, rules = REPOS[repo]
     raw = read_sample_week(shared_pulls() / path, repo, week_window(week, "UTC"))

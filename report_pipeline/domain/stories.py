@@ -297,7 +297,8 @@ def _display(forms: Counter | None) -> str:
 _VERSION = r"v?(\d+\.\d+(?:\.\d+)*(?:[-.]?(?:rc|post|dev|alpha|beta|a|b)\d*)?)"
 _RELEASE_TITLE = [
     re.compile(r"\bbump(?:ing)? (?:the )?version (?:to|->|=>)\s*" + _VERSION, re.IGNORECASE),
-    re.compile(r"^\W*(?:\[[^\]]*\]\s*)*(?:chore(?:\([^)]*\))?:\s*)?(?:prepare |cut )?release(?:\([^)]*\))?:?\s+" + _VERSION + r"\s*$", re.IGNORECASE),
+    re.compile(r"^\W*(?:\[[^\]]*\]\s*)*(?:chore(?:\([^)]*\))?:\s*)?(?:prepare |cut )?release(?:\([^)]*\))?:?\s+"
+               + _VERSION + r"\s*$", re.IGNORECASE),
     re.compile(r"^\W*chore\(release\):\s*(?:release\s+)?" + _VERSION, re.IGNORECASE),
     re.compile(r"^\W*(?:\[[^\]]*\]\s*)*" + _VERSION + r"\s+release\s*$", re.IGNORECASE),
     re.compile(r"\brelease notes? (?:for )?" + _VERSION, re.IGNORECASE),
@@ -307,14 +308,16 @@ _QUOTED = re.compile(r"[\"“](.+)[\"”]")
 _BODY_REVERTS = re.compile(r"\breverts?\s+(?:[\w.-]+/[\w.-]+)?#(\d+)", re.IGNORECASE)
 _BODY_COMMIT = re.compile(r"\b(?:this )?reverts? commit\s+([0-9a-f]{7,40})|\bgit revert\s+([0-9a-f]{7,40})", re.IGNORECASE)
 _TITLE_REF = re.compile(r"\(#(\d+)\)|\bpr\s*#?(\d{2,})\b|#(\d+)", re.IGNORECASE)
-_FIXLIKE = re.compile(r"\b(fix(es|ed)?|hot-?fix|follow[- ]?up|revert|correct|repair|restore|unbreak|broken|typo)\b", re.IGNORECASE)
+_FIXLIKE = re.compile(r"\b(fix(es|ed)?|hot-?fix|follow[- ]?up|revert|correct|repair|restore|unbreak|broken|typo)\b",
+                      re.IGNORECASE)
 _REGRESSION = re.compile(
     r"(regress\w*|broke[n]?|breaks|introduced|caused)\b[^.\n]{0,60}?(?:in|by|from|since|with)\s+"
     r"(?:(?:[\w.-]+/[\w.-]+)?#(\d+)|https?://\S+/pull/(\d+))",
     re.IGNORECASE,
 )
 # files every kind of PR touches: sharing them says nothing about a burst
-_COMMON_FILE = re.compile(r"(^|/)(changelog[^/]*|readme[^/]*|[^/]*\.lock|requirements[^/]*\.txt|pyproject\.toml|cargo\.toml|package(-lock)?\.json)$", re.IGNORECASE)
+_COMMON_FILE = re.compile(r"(^|/)(changelog[^/]*|readme[^/]*|[^/]*\.lock|requirements[^/]*\.txt|pyproject\.toml"
+                          r"|cargo\.toml|package(-lock)?\.json)$", re.IGNORECASE)
 
 
 def release_version(title: str) -> str | None:

@@ -140,21 +140,26 @@ def _truncate(text: str, max_chars: int) -> str:
 
 # ---------------------------------------------------------------- highlight digests
 
-_WHAT = re.compile(r"what (this|the) (pr|patch|change)|purpose|summary|description|overview|changes?|what\b|details?|proposal|solution", re.IGNORECASE)
+_WHAT = re.compile(r"what (this|the) (pr|patch|change)|purpose|summary|description|overview|changes?|what\b|details?"
+                   r"|proposal|solution", re.IGNORECASE)
 _WHY = re.compile(r"motivation|why|background|problem|context|root cause|rationale", re.IGNORECASE)
-_TESTED = re.compile(r"test(s|ing)?\s*(plan|result|results)|how (was|is) (this|the) (patch|pr|change) tested|verification", re.IGNORECASE)
+_TESTED = re.compile(r"test(s|ing)?\s*(plan|result|results)|how (was|is) (this|the) (patch|pr|change) tested"
+                     r"|verification", re.IGNORECASE)
 _HISTORY = re.compile(
     r"^(this (pr|patch|change) (is|was) (inherited|based|split|extracted|ported|cherry[- ]picked|a follow[- ]?up|part)"
-    r"|this (pr|patch) (continues|follows|supersedes|replaces)|follow[- ]?up (to|of|on)|following (up )?(on )?#|as (discussed|mentioned|suggested|requested)"
+    r"|this (pr|patch) (continues|follows|supersedes|replaces)|follow[- ]?up (to|of|on)|following (up )?(on )?#"
+    r"|as (discussed|mentioned|suggested|requested)"
     r"|(related|similar) to|continuation of|cherry[- ]pick|split (out )?(of|from)|same as|see #|part of|depends on|blocked by"
     r"|(co-)?authored|thanks|cc\b|@)",
     re.IGNORECASE,
 )
 # a sentence that only announces a list ("The following changes are included:")
-_LEAD_IN = re.compile(r"^(the following|here (is|are)|this pr (includes|contains)( the following)?)\b|:$|\bfollowing[^.]*\.$", re.IGNORECASE)
+_LEAD_IN = re.compile(r"^(the following|here (is|are)|this pr (includes|contains)( the following)?)\b|:$"
+                      r"|\bfollowing[^.]*\.$", re.IGNORECASE)
 _WHY_SENTENCE = re.compile(
     r"\b(so that|because|otherwise|in order to|to avoid|to prevent|which (cause[sd]?|led|leads|made|makes)|"
-    r"this (causes|caused|fixes|improves|reduces|speeds)|improv\w+|reduc\w+|speed\w* up|faster|slower|crash\w*|fail\w*|regress\w*)\b",
+    r"this (causes|caused|fixes|improves|reduces|speeds)|improv\w+|reduc\w+|speed\w* up|faster|slower|crash\w*"
+    r"|fail\w*|regress\w*)\b",
     re.IGNORECASE,
 )
 _FIXES = re.compile(r"\b(?:fix(?:es|ed)?|close[sd]?|resolve[sd]?)\s*:?\s+(?:[\w.-]+/[\w.-]+)?#(\d+)|"
