@@ -56,7 +56,7 @@ class GitHubConfig:
 
     token_env: str = "GITHUB_TOKEN"
     max_wait_seconds: float = 900.0
-    page_size: int = 50
+    page_size: int = 25  # PRs per search page: see sources/github/queries.SEARCH_PAGE
     timeout_seconds: float = 30.0
     max_retries: int = 6
 
@@ -318,7 +318,7 @@ def _parse_github(raw: Any) -> GitHubConfig:
     nums = {}
     for k, default, lo, hi in (
         ("max_wait_seconds", 900.0, 0, 86400),
-        ("page_size", 50, 1, 100),
+        ("page_size", 25, 1, 100),
         ("timeout_seconds", 30.0, 1, 600),
         ("max_retries", 6, 0, 20),
     ):

@@ -21,6 +21,20 @@ FILE_TYPE = pa.struct(
     ]
 )
 
+#: Marks columns added after the first release: a frame without them reads as all-null
+#: (older stored partitions, hand-built test frames), a frame with them is type-checked.
+_OPTIONAL = {b"optional": b"1"}
+
+REVIEW_EVENT_TYPE = pa.struct(
+    [
+        pa.field("author", pa.string()),  # null: deleted account
+        pa.field("author_type", pa.string()),  # User, Bot, Mannequin, Organization
+        # APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED; null when the source has no states
+        pa.field("state", pa.string()),
+        pa.field("submitted_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
 RAW_SCHEMA = pa.schema(
     [
         pa.field("repo", pa.string(), nullable=False),
@@ -44,6 +58,16 @@ RAW_SCHEMA = pa.schema(
         pa.field("base_ref", pa.string()),
         pa.field("merge_commit_sha", pa.string()),
         pa.field("source", pa.string()),
+        # -- flow (issue 11); null where the source cannot know, never a made-up value --
+        # GitHub's author __typename: User, Bot, Mannequin, Organization
+        pa.field("author_type", pa.string(), metadata=_OPTIONAL),
+        # when the PR became ready for review: creation, or the last READY_FOR_REVIEW_EVENT of a draft
+        pa.field("ready_at", pa.timestamp("us", tz="UTC"), metadata=_OPTIONAL),
+        # the PR's submitted reviews, oldest first (every review comment belongs to one)
+        pa.field("reviews", pa.list_(REVIEW_EVENT_TYPE), metadata=_OPTIONAL),
+        # how much of the reviews the source sees: "all" (every review with its state),
+        # "comments" (review comments only, no states: the bundled sample), null (none: git)
+        pa.field("reviews_coverage", pa.string(), metadata=_OPTIONAL),
     ]
 )
 
@@ -124,16 +148,23 @@ def to_table(df: pd.DataFrame, schema: pa.Schema) -> pa.Table:
 
     Raises ``ValueError`` naming the column when a value does not fit.
     """
-    missing = [f.name for f in schema if f.name not in df.columns]
+    missing = [f.name for f in schema if f.name not in df.columns and not _optional(f)]
     if missing:
         raise ValueError(f"frame lacks columns {missing} required by the schema")
     arrays = []
     for field in schema:
+        if field.name not in df.columns:
+            arrays.append(pa.nulls(len(df), type=field.type))
+            continue
         try:
             arrays.append(pa.array(_values(df[field.name]), type=field.type, from_pandas=True))
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
             raise ValueError(f"column {field.name!r} does not fit {field.type}: {exc}") from exc
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _optional(field: pa.Field) -> bool:
+    return bool(field.metadata) and field.metadata.get(b"optional") == b"1"
 
 
 def _values(series: pd.Series) -> list:

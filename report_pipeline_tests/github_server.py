@@ -44,9 +44,14 @@ scalar GitObjectID
 enum SearchType { ISSUE ISSUE_ADVANCED REPOSITORY USER DISCUSSION }
 enum CommentAuthorAssociation { COLLABORATOR CONTRIBUTOR FIRST_TIMER FIRST_TIME_CONTRIBUTOR MANNEQUIN MEMBER NONE OWNER }
 enum PatchStatus { ADDED CHANGED COPIED DELETED MODIFIED RENAMED }
+enum PullRequestReviewState { APPROVED CHANGES_REQUESTED COMMENTED DISMISSED PENDING }
+enum PullRequestTimelineItemsItemType { READY_FOR_REVIEW_EVENT CONVERT_TO_DRAFT_EVENT HEAD_REF_FORCE_PUSHED_EVENT }
 interface Node { id: ID! }
 interface Actor { login: String! }
 type User implements Actor & Node { id: ID! login: String! }
+type Bot implements Actor & Node { id: ID! login: String! }
+type Mannequin implements Actor & Node { id: ID! login: String! }
+type Organization implements Actor & Node { id: ID! login: String! }
 type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! endCursor: String startCursor: String }
 type Label { name: String! }
 type LabelConnection { totalCount: Int! nodes: [Label] pageInfo: PageInfo! }
@@ -55,7 +60,7 @@ type PullRequestChangedFileConnection { totalCount: Int! nodes: [PullRequestChan
 type Commit { oid: GitObjectID! }
 type IssueComment { body: String! }
 type IssueCommentConnection { totalCount: Int! nodes: [IssueComment] pageInfo: PageInfo! }
-type PullRequestReview { author: Actor body: String! createdAt: DateTime! }
+type PullRequestReview { author: Actor body: String! createdAt: DateTime! state: PullRequestReviewState! submittedAt: DateTime }
 type PullRequestReviewConnection { totalCount: Int! nodes: [PullRequestReview] pageInfo: PageInfo! }
 type PullRequestReviewComment { author: Actor path: String! body: String! createdAt: DateTime! }
 type PullRequestReviewCommentConnection { totalCount: Int! nodes: [PullRequestReviewComment] pageInfo: PageInfo! }
@@ -64,6 +69,11 @@ type PullRequestReviewThread implements Node {
   comments(first: Int, after: String, last: Int, before: String): PullRequestReviewCommentConnection!
 }
 type PullRequestReviewThreadConnection { totalCount: Int! nodes: [PullRequestReviewThread] pageInfo: PageInfo! }
+type ReadyForReviewEvent implements Node { id: ID! createdAt: DateTime! actor: Actor }
+type ConvertToDraftEvent implements Node { id: ID! createdAt: DateTime! actor: Actor }
+type HeadRefForcePushedEvent implements Node { id: ID! createdAt: DateTime! actor: Actor }
+union PullRequestTimelineItems = ReadyForReviewEvent | ConvertToDraftEvent | HeadRefForcePushedEvent
+type PullRequestTimelineItemsConnection { totalCount: Int! nodes: [PullRequestTimelineItems] pageInfo: PageInfo! }
 type PullRequest implements Node {
   id: ID!
   number: Int!
@@ -74,6 +84,7 @@ type PullRequest implements Node {
   authorAssociation: CommentAuthorAssociation!
   createdAt: DateTime!
   mergedAt: DateTime
+  isDraft: Boolean!
   baseRefName: String!
   mergeCommit: Commit
   additions: Int!
@@ -84,6 +95,8 @@ type PullRequest implements Node {
   reviews(first: Int, after: String, last: Int, before: String): PullRequestReviewConnection
   comments(first: Int, after: String, last: Int, before: String): IssueCommentConnection!
   reviewThreads(first: Int, after: String, last: Int, before: String): PullRequestReviewThreadConnection!
+  timelineItems(first: Int, after: String, last: Int, before: String, since: DateTime,
+                itemTypes: [PullRequestTimelineItemsItemType!]): PullRequestTimelineItemsConnection!
 }
 type Issue implements Node { id: ID! number: Int! }
 union SearchResultItem = Issue | PullRequest
@@ -127,8 +140,20 @@ def _utc(value: str | dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _user(login: str | None) -> dict | None:
-    return None if login is None else {"__typename": "User", "id": f"U_{login}", "login": login}
+def _user(login: str | None, typename: str = "User") -> dict | None:
+    return None if login is None else {"__typename": typename, "id": f"U_{login}", "login": login}
+
+
+def review(login: str | None, at: str | dt.datetime, state: str = "COMMENTED", *,
+           typename: str = "User", body: str = "") -> dict[str, Any]:
+    """One submitted review in the fake's shape (``login=None``: a deleted account)."""
+    return {"author": _user(login, typename), "body": body, "createdAt": _utc(at),
+            "submittedAt": None if state == "PENDING" else _utc(at), "state": state}
+
+
+def timeline_event(kind: str, at: str | dt.datetime) -> dict[str, Any]:
+    """A timeline item: ``ReadyForReviewEvent``, ``ConvertToDraftEvent`` or ``HeadRefForcePushedEvent``."""
+    return {"__typename": kind, "id": f"E_{kind}_{_utc(at)}", "createdAt": _utc(at), "actor": None}
 
 
 def make_pr(
@@ -147,8 +172,19 @@ def make_pr(
     threads: int | None = None,
     comments_per_thread: int | None = None,
     issue_comments: int | None = None,
+    author_type: str = "User",
+    review_events: list[dict] | None = None,
+    timeline: list[dict] | None = None,
+    state: str = "MERGED",
+    closed_at: str | dt.datetime | None = None,
+    association: str | None = None,
 ) -> dict[str, Any]:
-    """A PR in the fake's internal shape (GraphQL field names; lists behind connections)."""
+    """A PR in the fake's internal shape (GraphQL field names; lists behind connections).
+
+    ``review_events`` (see ``review``) replace the default synthetic reviews; ``timeline``
+    holds ``timeline_event`` items; ``state`` OPEN or CLOSED makes an unmerged PR
+    (``merged_at`` is then ignored, ``closed_at`` says when a CLOSED one was closed).
+    """
     files = files if files is not None else [
         {"path": f"src/mod{number % 7}.py", "previous_path": None, "change_type": "MODIFIED",
          "additions": number % 50 + 1, "deletions": number % 9}
@@ -158,10 +194,10 @@ def make_pr(
     n_reviews = number % 3 if reviews is None else reviews
     n_threads = number % 2 if threads is None else threads
     per_thread = (number % 3 + 1) if comments_per_thread is None else comments_per_thread
-    review_nodes = [
-        {"author": _user(f"reviewer{i}"), "createdAt": merged,
-         # every third review is a bare approval: no body
-         "body": "" if i % 3 == 2 else f"review {i} of #{number}"}
+    review_nodes = review_events if review_events is not None else [
+        # every third review is a bare approval: no body
+        review(f"reviewer{i}", merged, "APPROVED" if i % 3 == 2 else "COMMENTED",
+               body="" if i % 3 == 2 else f"review {i} of #{number}")
         for i in range(n_reviews)
     ]
     thread_nodes = [
@@ -180,10 +216,14 @@ def make_pr(
         "title": title or f"Synthetic change {number}",
         "body": body or "",
         "url": f"https://github.com/{repo}/pull/{number}",
-        "author": _user(author),
-        "authorAssociation": ("MEMBER", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR")[number % 3],
+        "author": _user(author, author_type),
+        "authorAssociation": association or ("MEMBER", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR")[number % 3],
         "createdAt": _utc(created_at) if created_at else merged,
-        "mergedAt": merged,
+        "mergedAt": merged if state == "MERGED" else None,
+        "closedAt": merged if state == "MERGED" else (_utc(closed_at) if closed_at else None),
+        "state": state,
+        "isDraft": False,
+        "timelineItems": list(timeline or []),
         "baseRefName": "main",
         "mergeCommit": {"oid": merge_commit_sha or f"{number:040x}"},
         "additions": sum(f["additions"] for f in files),
@@ -261,16 +301,23 @@ def _uncursor(cursor: str) -> int:
 
 
 def _connection(key: str):
-    def resolve(source, info, first=None, after=None, last=None, before=None):
+    def resolve(source, info, first=None, after=None, last=None, before=None, itemTypes=None, since=None):
         items = source[key]
+        if itemTypes is not None:  # READY_FOR_REVIEW_EVENT -> ReadyForReviewEvent
+            names = {"".join(w.capitalize() for w in t.split("_")) for t in itemTypes}
+            items = [i for i in items if i["__typename"] in names]
         wants_nodes = any(
             getattr(sel, "name", None) is not None and sel.name.value in ("nodes", "edges")
             for sel in info.field_nodes[0].selection_set.selections
         )
-        if first is None and wants_nodes:
+        if first is None and last is None and wants_nodes:
             raise GraphQLError(f"You must provide a `first` or `last` value to properly paginate the `{key}` connection.")
-        if first is not None and not 0 <= first <= 100:
-            raise GraphQLError(f"Requesting {first} records on the `{key}` connection exceeds the `first` limit of 100 records.")
+        for arg, value in (("first", first), ("last", last)):
+            if value is not None and not 0 <= value <= 100:
+                raise GraphQLError(f"Requesting {value} records on the `{key}` connection exceeds the `{arg}` limit of 100 records.")
+        if last is not None and first is None and not after:
+            first = min(last, len(items))
+            after = _cursor(len(items) - first - 1) if len(items) > first else None
         start = _uncursor(after) + 1 if after else 0
         page = items[start : start + first] if first is not None else items
         return {
@@ -291,7 +338,47 @@ def _not_found(message: str) -> GraphQLError:
 
 
 _QUERY_RE = re.compile(r"repo:(?P<repo>\S+)")
-_MERGED_RE = re.compile(r"merged:(?P<a>\S+)\.\.(?P<b>\S+)")
+_DATE_RE = re.compile(r"(?P<field>created|closed|merged):(?P<value>\S+)")
+_FIELDS = {"created": "createdAt", "closed": "closedAt", "merged": "mergedAt"}
+
+
+def _moment(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _date_matches(value: str | None, cond: str, leak: int) -> bool:
+    """GitHub's date qualifier forms: ``A..B`` (inclusive), ``<X``, ``<=X``, ``>X``, ``>=X``."""
+    if value is None:
+        return False
+    moment = _moment(value)
+    slack = dt.timedelta(seconds=leak)
+    if ".." in cond:
+        a, b = cond.split("..", 1)
+        return _moment(a) - slack <= moment <= _moment(b) + slack
+    for op, test in (("<=", lambda x, y: x <= y), (">=", lambda x, y: x >= y),
+                     ("<", lambda x, y: x < y), (">", lambda x, y: x > y)):
+        if cond.startswith(op):
+            return test(moment, _moment(cond[len(op):]))
+    raise GraphQLError(f"the fake does not understand the date {cond!r}")
+
+
+def _matches(pr: dict, query: str, leak: int = 0) -> bool:
+    """Whether ``pr`` matches a search text: is:pr/open/closed/merged/unmerged, author:, dates."""
+    words = query.split()
+    state = pr.get("state", "MERGED")
+    checks = {"is:open": state == "OPEN", "is:closed": state != "OPEN", "is:merged": state == "MERGED",
+              "is:unmerged": state != "MERGED", "is:pr": True}
+    for word in words:
+        if word in checks and not checks[word]:
+            return False
+        if word.startswith("author:") and (pr["author"] or {}).get("login") != word[len("author:"):]:
+            return False
+    for m in _DATE_RE.finditer(query):
+        # the merged-week search keeps its leak for the outside-window tests
+        slack = leak if m.group("field") == "merged" else 0
+        if not _date_matches(pr.get(_FIELDS[m.group("field")]), m.group("value"), slack):
+            return False
+    return True
 
 
 class FakeGitHub:
@@ -317,6 +404,7 @@ class FakeGitHub:
         for tname, fname in [
             ("PullRequest", "labels"), ("PullRequest", "files"), ("PullRequest", "reviews"),
             ("PullRequest", "comments"), ("PullRequest", "reviewThreads"), ("PullRequestReviewThread", "comments"),
+            ("PullRequest", "timelineItems"),
         ]:
             self.schema.type_map[tname].fields[fname].resolve = _connection(fname)
         self.schema.type_map["Repository"].fields["pullRequest"].resolve = self._pull_request
@@ -335,12 +423,7 @@ class FakeGitHub:
         m = _QUERY_RE.search(query)
         if not m or m.group("repo") not in self.repos:
             raise GraphQLError(CANNOT_SEARCH, extensions={"type": "INVALID"})
-        prs = list(self.repos[m.group("repo")].values())
-        w = _MERGED_RE.search(query)
-        if w:
-            lo = dt.datetime.fromisoformat(w.group("a")) - dt.timedelta(seconds=self.leak_seconds)
-            hi = dt.datetime.fromisoformat(w.group("b")) + dt.timedelta(seconds=self.leak_seconds)
-            prs = [p for p in prs if lo <= dt.datetime.fromisoformat(p["mergedAt"].replace("Z", "+00:00")) <= hi]
+        prs = [p for p in self.repos[m.group("repo")].values() if _matches(p, query, self.leak_seconds)]
         prs.sort(key=lambda p: -p["number"])  # newest first, like GitHub's default
         conn = _connection("items")({"items": prs[:SEARCH_CAP]}, info, first=first, after=after)
         conn["issueCount"] = len(prs)

@@ -17,6 +17,13 @@ BUILT = {
     "metadata_query(100 PRs)": queries.metadata_query(list(range(1, 101))),
     "reviews_query(1 PR)": queries.reviews_query([7]),
     "reviews_query(10 PRs)": queries.reviews_query(list(range(100, 110))),
+    "counts_query(flow counts)": queries.counts_query({
+        "opened": "repo:o/r is:pr created:2026-04-13T00:00:00+08:00..2026-04-19T23:59:59+08:00",
+        "open_now": "repo:o/r is:pr is:open created:<2026-04-20T00:00:00+08:00",
+    }),
+    "counts_query(100 authors)": queries.counts_query(
+        {f"a{i}": f"repo:o/r is:pr is:merged author:user{i} merged:<2026-04-13T00:00:00+08:00" for i in range(100)}
+    ),
 }
 ALL = {**queries.STATIC_QUERIES, **BUILT}
 
@@ -55,6 +62,21 @@ def test_oversized_batches_are_refused():
         queries.reviews_query(list(range(11)))
     with pytest.raises(ValueError):
         queries.metadata_query([])
+
+
+def test_counts_query_quotes_search_text_and_refuses_bad_aliases():
+    text = queries.counts_query({"a0": 'repo:o/r author:x" ) { evil }'})
+    assert '"repo:o/r author:x\\" ) { evil }"' in text
+    assert graphql.parse(text)  # still one well-formed document
+    with pytest.raises(ValueError):
+        queries.counts_query({"a b": "repo:o/r"})
+    with pytest.raises(ValueError):
+        queries.counts_query({f"a{i}": "repo:o/r" for i in range(101)})
+
+
+def test_search_page_stays_far_below_node_limit():
+    # 25 PRs x (100 labels + 100 files + 100 reviews + 1 ready event) + 25 search nodes
+    assert queries.SEARCH_PAGE * (3 * queries.MAX_PAGE + 1) + queries.SEARCH_PAGE < 500_000 // 50
 
 
 def test_aliases_are_numbers_only():

@@ -95,7 +95,9 @@ def test_normal_week_synthetic(fake, rec):
     assert set(_numbers(df)) == expected and len(df) == len(expected)
     assert list(df.columns) == schema.RAW_SCHEMA.names
     assert (df["source"] == "github").all()
-    assert stats.requests == stats.search_pages == math.ceil(len(expected) / 50)
+    # 25 PRs a page, then one aliased "merged before the week?" search for the week's authors
+    assert stats.search_pages == math.ceil(len(expected) / 25) and stats.history_searches == 1
+    assert stats.requests == stats.search_pages + 1
     assert stats.windows == 1 and stats.issue_count == len(expected) and stats.retries == 0
     assert stats.rate_limit_cost == stats.requests and stats.rate_limit_remaining is not None
     assert df["merged_at"].is_monotonic_increasing
@@ -130,7 +132,7 @@ def test_normal_week_real_data(rec):
     with fake.serve(), rec.client(fake) as client:
         df, stats = client.fetch_merged_prs("vllm-project/vllm-ascend", window)
     assert set(_numbers(df)) == expected and len(df) == len(expected)
-    assert stats.requests == math.ceil(len(expected) / 50)
+    assert stats.requests == math.ceil(len(expected) / 25) + 1
     by_number = {r["number"]: r for r in records}
     for row in df.itertuples():
         src = by_number[row.number]
@@ -154,7 +156,7 @@ def test_request_count_is_ceil_n_over_page_size(rec):
         for page_size in (50, 100, 7):
             with rec.client(fake, page_size=page_size) as client:
                 df, stats = client.fetch_merged_prs(REPO, WEEK)
-            assert len(df) == 183 and stats.requests == math.ceil(183 / page_size)
+            assert len(df) == 183 and stats.requests == math.ceil(183 / page_size) + 1
 
 
 # -- the 1000 cap ------------------------------------------------------------
@@ -216,7 +218,7 @@ def test_pr_with_more_than_100_files(fake, rec):
     assert sum(f["deletions"] for f in row["files"]) == row["deletions"]
     assert row["changed_files"] == 250
     assert stats.extra_file_pages == 2
-    assert stats.requests == stats.search_pages + 2
+    assert stats.requests == stats.search_pages + 2 + stats.history_searches
 
 
 # -- faults ------------------------------------------------------------------

@@ -14,7 +14,7 @@ class GitHubResource(dg.ConfigurableResource):
 
     token: str | None = None
     token_env: str = "GITHUB_TOKEN"  # the variable's name, for messages; never its value
-    page_size: int = 50
+    page_size: int = 25  # PRs per search page: see sources/github/queries.SEARCH_PAGE
     timeout_seconds: float = 30.0
     max_retries: int = 6
     max_wait_seconds: float = 900.0

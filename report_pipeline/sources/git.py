@@ -550,6 +550,11 @@ def _pr_row(repo: str, c: _Commit, kind: str, number: int, author: str, associat
         "base_ref": base_ref,
         "merge_commit_sha": c.sha,
         "source": "git",
+        # git knows commits, not PRs: no reviews, no ready-for-review time, no account type
+        "author_type": None,
+        "ready_at": None,
+        "reviews": None,
+        "reviews_coverage": None,
     }
 
 

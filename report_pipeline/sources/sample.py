@@ -108,7 +108,37 @@ def _row(obj: dict, where: str) -> dict:
         "base_ref": obj.get("base_ref"),
         "merge_commit_sha": obj.get("merge_commit_sha"),
         "source": "sample",
+        **_flow_fields(obj, where),
     }
+
+
+def _flow_fields(obj: dict, where: str) -> dict:
+    """Review and readiness facts (issue 11), as far as the file has them; null otherwise.
+
+    ``reviews`` ([{author, author_type, state, submitted_at}]) and ``ready_at`` are used when
+    present. Without them: a GitHub-shaped record (one carrying ``review_count``) has no drafts,
+    so ready = creation, and its ``review_comments`` are the reviews it knows (no verdicts).
+    Git-reconstructed data (no ``review_count``: ``created_at`` is a commit date) stays unknown.
+    """
+    created = _timestamp(obj.get("created_at"), "created_at", where, required=False)
+    ready = _timestamp(obj.get("ready_at"), "ready_at", where, required=False)
+    github_shaped = obj.get("review_count") is not None
+    if ready is None and github_shaped:
+        ready = created
+    reviews, coverage = None, None
+    if isinstance(obj.get("reviews"), list):
+        reviews, coverage = [
+            {"author": r.get("author"), "author_type": r.get("author_type"), "state": r.get("state"),
+             "submitted_at": _timestamp(r.get("submitted_at"), "reviews.submitted_at", where, required=False)}
+            for r in obj["reviews"] if isinstance(r, dict)
+        ], "all"
+    elif isinstance(obj.get("review_comments"), list) and github_shaped:
+        reviews, coverage = [
+            {"author": c.get("author"), "author_type": None, "state": None,
+             "submitted_at": _timestamp(c.get("created_at"), "review_comments.created_at", where, required=False)}
+            for c in obj["review_comments"] if isinstance(c, dict)
+        ], "comments"
+    return {"author_type": obj.get("author_type"), "ready_at": ready, "reviews": reviews, "reviews_coverage": coverage}
 
 
 def _reviews(obj: dict, where: str) -> list[dict]:

@@ -94,6 +94,8 @@ class FetchStats:
     issue_count: int = 0
     outside_window: int = 0  # search hits whose mergedAt fell outside the window, dropped
     duplicates: int = 0  # the same PR seen twice across pages/windows, kept once
+    extra_review_pages: int = 0  # later pages of the reviews of a PR with more than 100
+    history_searches: int = 0  # requests of aliased "merged before the week?" counts (first-time contributors)
 
 
 def validate_token(token: str | None, token_env: str = TOKEN_ENV) -> str:

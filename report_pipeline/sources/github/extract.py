@@ -1,14 +1,19 @@
 """Merged PRs of a week, their review comments and metadata, from GitHub's GraphQL API.
 
-One search page brings 50 PRs with labels and their first 100 files, so a
-week of N PRs costs ceil(N/50) requests plus one per extra page of files of
-the rare PR with more than 100 files. Search stops at 1,000 results, so a
+One search page brings 25 PRs with labels, their first 100 files, their first 100
+reviews and their last ready-for-review event; one more request asks, for every
+author of the week at once (aliased count-only searches), whether they had a PR
+merged before the week, so ``author_association`` is the week's, not today's. A week
+of N PRs costs ceil(N/25) + 1 requests, plus one per extra page of the rare PR with
+more than 100 files or reviews; ``fetch_flow_counts`` adds one request for the
+week's opened / closed / open-queue counts. Search stops at 1,000 results, so a
 window with more matches is split in halves until every part fits.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -30,6 +35,9 @@ from report_pipeline.weeks import WeekWindow
 __all__ = ["GitHubClient", "SEARCH_CAP", "METADATA_COLUMNS"]
 
 SEARCH_CAP = 1000
+#: GitHub logins: letters, digits and single hyphens; anything else never reaches a search text.
+_LOGIN_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
+_FIRST_TIME = {"FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER"}
 METADATA_COLUMNS = ["number", "labels", "review_count", "comment_count", "author_association"]
 _UTC = dt.timezone.utc
 _SECOND = dt.timedelta(seconds=1)
@@ -57,7 +65,7 @@ class GitHubClient:
         graphql_url: str,
         api_url: str,
         *,
-        page_size: int = 50,
+        page_size: int = queries.SEARCH_PAGE,
         timeout: float = 30.0,
         max_retries: int = 6,
         max_wait_seconds: float = 900.0,
@@ -120,7 +128,9 @@ class GitHubClient:
             )
         for node in nodes.values():
             self._complete_files(repo, node, stats)
+            self._complete_reviews(repo, node, stats)
         rows = [self._row(repo, node) for node in nodes.values()]
+        self._associations_as_of(repo, window, rows, stats)
         df = pd.DataFrame(rows, columns=[f.name for f in schema.RAW_SCHEMA])
         if rows:
             df = df.sort_values(["merged_at", "number"], kind="stable").reset_index(drop=True)
@@ -206,6 +216,77 @@ class GitHubClient:
                 f"PR #{node['number']}: GitHub listed {len(files['nodes'])} of {node['changedFiles']} changed files"
             )
 
+    def _complete_reviews(self, repo: str, node: dict[str, Any], stats: FetchStats) -> None:
+        reviews = node.get("reviews") or {}
+        if not (reviews.get("pageInfo") or {}).get("hasNextPage"):
+            return
+        owner, name = _split_repo(repo)
+        before = stats.requests
+        node["reviews"] = {
+            "totalCount": reviews.get("totalCount"),
+            "pageInfo": {"hasNextPage": False, "endCursor": None},
+            "nodes": self._pages(
+                reviews, queries.REVIEW_EVENTS_PAGE_QUERY,
+                {"owner": owner, "name": name, "number": node["number"]}, stats, repo,
+                lambda d: d["repository"]["pullRequest"]["reviews"],
+            ),
+        }
+        stats.extra_review_pages += stats.requests - before
+
+    def _associations_as_of(self, repo: str, window: WeekWindow, rows: list[dict], stats: FetchStats) -> None:
+        """Set each row's ``author_association`` as of the week, not as GitHub says today.
+
+        GitHub's value is today's: a contributor's first PR stays FIRST_TIME_CONTRIBUTOR only
+        until the next one merges. One aliased count-only search per 100 authors asks how many
+        PRs each had merged before the week started; none means first-time that week.
+        """
+        logins = sorted({r["author"] for r in rows if _searchable_author(r)})
+        if not logins:
+            return
+        start = window.start.isoformat(timespec="seconds")
+        earlier: dict[str, int] = {}
+        for batch in _chunks(logins, queries.COUNTS_BATCH):
+            searches = {f"a{i}": f"repo:{repo} is:pr is:merged author:{login} merged:<{start}"
+                        for i, login in enumerate(batch)}
+            data = self._session.execute(queries.counts_query(searches), {}, stats, repo=repo)
+            stats.history_searches += 1
+            for i, login in enumerate(batch):
+                earlier[login] = int(data[f"a{i}"]["issueCount"])
+        for row in rows:
+            count = earlier.get(row["author"]) if row["author"] else None
+            if count == 0:
+                row["author_association"] = "FIRST_TIME_CONTRIBUTOR"
+            elif count and row["author_association"] in _FIRST_TIME:
+                row["author_association"] = "CONTRIBUTOR"
+
+    # -- flow counts ------------------------------------------------------
+
+    def fetch_flow_counts(self, repo: str, window: WeekWindow) -> dict[str, int]:
+        """PRs opened, closed without merge and open at the end of ``window``: one request.
+
+        Count-only searches (no nodes): ``opened`` = created in the week; ``closed_unmerged`` =
+        closed in the week and not merged; ``open_at_week_end`` = created before the end and
+        either still open or closed after the end.
+        """
+        _split_repo(repo)
+        stats = self.last_stats = FetchStats()
+        a = window.start.isoformat(timespec="seconds")
+        b = (window.end - _SECOND).isoformat(timespec="seconds")
+        end = window.end.isoformat(timespec="seconds")
+        searches = {
+            "opened": f"repo:{repo} is:pr created:{a}..{b}",
+            "closed_unmerged": f"repo:{repo} is:pr is:unmerged is:closed closed:{a}..{b}",
+            "open_now": f"repo:{repo} is:pr is:open created:<{end}",
+            "closed_later": f"repo:{repo} is:pr is:closed created:<{end} closed:>={end}",
+        }
+        data = self._session.execute(queries.counts_query(searches), {}, stats, repo=repo)
+        counts = {k: int(data[k]["issueCount"]) for k in searches}
+        return {
+            "opened": counts["opened"],
+            "closed_unmerged": counts["closed_unmerged"],
+            "open_at_week_end": counts["open_now"] + counts["closed_later"],
+        }
+
     def _row(self, repo: str, node: dict[str, Any]) -> dict[str, Any]:
         labels = node.get("labels") or {}
         if (labels.get("totalCount") or 0) > len(labels.get("nodes") or []):
@@ -217,6 +298,7 @@ class GitHubClient:
             "body": node.get("body"),
             "url": node.get("url"),
             "author": (node.get("author") or {}).get("login"),  # null author: deleted account ("ghost")
+            "author_type": (node.get("author") or {}).get("__typename"),
             "author_association": node.get("authorAssociation"),
             "created_at": _parse_time(node.get("createdAt")),
             "merged_at": _parse_time(node.get("mergedAt")),
@@ -239,6 +321,10 @@ class GitHubClient:
             "base_ref": node.get("baseRefName"),
             "merge_commit_sha": (node.get("mergeCommit") or {}).get("oid"),
             "source": "github",
+            "ready_at": _ready_at(node),
+            "reviews": [_review_event(r) for r in (node.get("reviews") or {}).get("nodes") or []
+                        if r and r.get("state") != "PENDING"],
+            "reviews_coverage": "all" if isinstance(node.get("reviews"), dict) else None,
         }
 
     # -- metadata ---------------------------------------------------------
@@ -347,6 +433,34 @@ class GitHubClient:
         }
 
 
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+def _ready_at(node: dict[str, Any]) -> dt.datetime | None:
+    """Creation, or the last READY_FOR_REVIEW_EVENT of a PR opened as a draft."""
+    created = _parse_time(node.get("createdAt"))
+    events = ((node.get("timelineItems") or {}).get("nodes")) or []
+    ready = [_parse_time((e or {}).get("createdAt")) for e in events]
+    ready = [r for r in ready if r is not None]
+    if ready:
+        # a timeline rewritten by force pushes can hold events older than the PR: never before creation
+        return max([ready[-1]] + ([created] if created else []))
+    return created
+
+
+def _review_event(node: dict[str, Any]) -> dict[str, Any]:
+    author = node.get("author") or {}
+    return {
+        "author": author.get("login"),
+        "author_type": author.get("__typename"),
+        "state": node.get("state"),
+        "submitted_at": _parse_time(node.get("submittedAt") or node.get("createdAt")),
+    }
+
+
+def _searchable_author(row: dict[str, Any]) -> bool:
+    login = row.get("author")
+    # bots (app/NAME in search syntax) are never first-time contributors; ghosts cannot be searched
+    return bool(login) and row.get("author_type") in (None, "User", "Mannequin") and bool(_LOGIN_RE.fullmatch(login))
+
+
+def _chunks(items: list, size: int) -> Iterator[list[int]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]

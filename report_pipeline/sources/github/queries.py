@@ -7,18 +7,30 @@ validate a built instance against GitHub's published schema.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 
 #: Most a connection may return per page (GitHub rejects ``first`` above 100).
 MAX_PAGE = 100
 #: PRs per aliased metadata query: one query per 100 PRs.
 METADATA_BATCH = 100
+#: PRs per search page. Each PR brings up to 100 labels, 100 files, 100 reviews and its
+#: last ready-for-review event: 25 x 301 + 25 = 7,550 nodes at most (GitHub's limit is
+#: 500,000) and 1 + 25 x 4 = 101 connection pages, about 1 rate-limit point per page.
+#: 25 rather than 50: the answer stays small enough to finish well inside GitHub's 10 s.
+SEARCH_PAGE = 25
+#: Aliased count-only searches per flow request (opened, closed, open queue and one per
+#: author for first-time contributors); each asks for no nodes, so the cost stays at 1.
+COUNTS_BATCH = 100
 #: PRs per aliased review query: nested threads x comments grow fast, keep the node count well under 500,000.
 REVIEWS_BATCH = 10
 
 RATE_LIMIT_FIELDS = "rateLimit { cost remaining resetAt }"
 
 _FILE_FIELDS = "path additions deletions changeType"
+#: One review as flow needs it: who (and whether a bot), the verdict, when.
+_REVIEW_EVENT_FIELDS = "author { __typename login } state submittedAt createdAt"
 
 SEARCH_QUERY = """
 query MergedPullRequests($q: String!, $first: Int!, $after: String) {
@@ -31,9 +43,10 @@ query MergedPullRequests($q: String!, $first: Int!, $after: String) {
         title
         body
         url
-        author { login }
+        author { __typename login }
         authorAssociation
         createdAt
+        isDraft
         mergedAt
         baseRefName
         mergeCommit { oid }
@@ -45,14 +58,21 @@ query MergedPullRequests($q: String!, $first: Int!, $after: String) {
           pageInfo { hasNextPage endCursor }
           nodes { %s }
         }
-        reviews { totalCount }
+        reviews(first: 100) {
+          totalCount
+          pageInfo { hasNextPage endCursor }
+          nodes { %s }
+        }
         comments { totalCount }
+        timelineItems(itemTypes: [READY_FOR_REVIEW_EVENT], last: 1) {
+          nodes { ... on ReadyForReviewEvent { createdAt } }
+        }
       }
     }
   }
   %s
 }
-""" % (_FILE_FIELDS, RATE_LIMIT_FIELDS)
+""" % (_FILE_FIELDS, _REVIEW_EVENT_FIELDS, RATE_LIMIT_FIELDS)
 
 FILES_QUERY = """
 query PullRequestFiles($owner: String!, $name: String!, $number: Int!, $after: String) {
@@ -184,6 +204,47 @@ def reviews_query(numbers: Sequence[int]) -> str:
     return _batch_query("PullRequestReviewsBatch", REVIEWS_FRAGMENT, "PullRequestReviews", numbers)
 
 
+# Later pages of a PR's reviews (flow figures), for the rare PR with more than 100.
+REVIEW_EVENTS_PAGE_QUERY = """
+query PullRequestReviewEventsPage($owner: String!, $name: String!, $number: Int!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      reviews(first: 100, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes { %s }
+      }
+    }
+  }
+  %s
+}
+""" % (_REVIEW_EVENT_FIELDS, RATE_LIMIT_FIELDS)
+
+
+def search_string(value: str) -> str:
+    """``value`` as a GraphQL string literal (JSON escaping is valid GraphQL escaping)."""
+    return json.dumps(str(value), ensure_ascii=True)
+
+
+def counts_query(searches: dict[str, str]) -> str:
+    """One request of count-only searches: ``{alias: search text}`` -> ``alias: issueCount``.
+
+    Aliases must be GraphQL names (letters, digits, underscore); search texts are quoted
+    as string literals, so nothing in them can change the document.
+    """
+    if not searches:
+        raise ValueError("a counts query needs at least one search")
+    if len(searches) > COUNTS_BATCH:
+        raise ValueError(f"at most {COUNTS_BATCH} searches per counts query")
+    fields = []
+    for name, text in searches.items():
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ValueError(f"not a GraphQL alias: {name!r}")
+        # first: 1 keeps GitHub's paging rule; no nodes are selected, so nothing is listed
+        fields.append(f"{name}: search(query: {search_string(text)}, type: ISSUE, first: 1) {{ issueCount }}")
+    body = "\n  ".join(fields)
+    return f"query FlowCounts {{\n  {body}\n  {RATE_LIMIT_FIELDS}\n}}\n"
+
+
 #: Every static query, for schema validation.
 STATIC_QUERIES = {
     "SEARCH_QUERY": SEARCH_QUERY,
@@ -191,4 +252,5 @@ STATIC_QUERIES = {
     "REVIEWS_PAGE_QUERY": REVIEWS_PAGE_QUERY,
     "THREADS_PAGE_QUERY": THREADS_PAGE_QUERY,
     "THREAD_COMMENTS_QUERY": THREAD_COMMENTS_QUERY,
+    "REVIEW_EVENTS_PAGE_QUERY": REVIEW_EVENTS_PAGE_QUERY,
 }

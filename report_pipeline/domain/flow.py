@@ -1,0 +1,251 @@
+"""How the team worked: review and flow figures of one week's merged PRs (pure functions).
+
+Definitions (printed under the report's flow section, CHAOSS names where one exists):
+
+- ``time_to_merge_hours`` (CHAOSS *Change Request Duration*, from ready): hours from the PR
+  becoming ready for review (creation, or the last READY_FOR_REVIEW_EVENT of a draft) to merge.
+- ``time_to_first_review_hours`` (CHAOSS *Time to First Response*): hours from ready to the
+  first review or review comment by someone other than the author and not a bot. A review
+  on a draft counts as 0 h; reviews dated before the PR was opened (imports) are ignored.
+- Both over human PRs only (bots kept apart), as ``{median, p75, p90, n}``; median and
+  percentiles as pandas computes them (linear interpolation).
+- ``merged_without_approval``: merged with no APPROVED review by someone other than the
+  author and not a bot (a dismissed approval is no approval).
+- ``reviewers``: reviews given per person on the week's PRs; concentration as the top
+  reviewer's share and how many reviewers gave half of all reviews (CHAOSS *Contributor
+  Absence Factor* applied to reviews).
+- ``first_time_contributors``: authors whose first merged PR in the repository is this
+  week's (as of the week, not today's GitHub association).
+- ``opened``, ``closed_unmerged``, ``open_at_week_end`` and ``closure_ratio`` = (merged +
+  closed unmerged) / opened (CHAOSS *Change Request Closure Ratio*).
+
+A figure the source cannot know is ``None`` with a reason code in ``notes``, never 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+
+import pandas as pd
+
+from report_pipeline.domain.reverts import link_reverts
+
+FIRST_TIME = frozenset({"FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER"})
+DURATIONS = ("time_to_merge_hours", "time_to_first_review_hours")
+STATS = ("median", "p75", "p90", "n")
+#: a module gets its own flow figures from this many human PRs in the week
+MIN_SCOPE_PRS = 5
+
+# why a figure is empty (templates translate the codes)
+NO_READY_TIME = "no_ready_time"  # git: commit times are not review-ready times
+READY_IS_CREATION = "ready_is_creation"  # sample: no drafts, ready = creation
+NO_REVIEWS = "no_reviews"  # git: no reviews at all
+REVIEW_COMMENTS_ONLY = "review_comments_only"  # sample: comments with times, no verdicts
+NO_COUNTS = "no_counts"  # only merged PRs are visible: nothing about opened/closed ones
+NO_ASSOCIATION = "no_association"  # nobody says whose PR was their first
+
+
+def is_bot(login, author_type) -> bool:
+    """A bot account: GitHub's ``Bot`` type, or a ``[bot]`` login when the type is unknown."""
+    if author_type == "Bot":
+        return True
+    return isinstance(login, str) and login.lower().endswith("[bot]")
+
+
+def duration_stats(hours: Iterable[float]) -> dict:
+    """``{median, p75, p90, n}`` of ``hours`` (pandas' median and linear quantiles); ``n`` = 0 -> None figures."""
+    series = pd.Series([float(h) for h in hours if h is not None and not _nan(h)], dtype="float64")
+    if series.empty:
+        return {"median": None, "p75": None, "p90": None, "n": 0}
+    return {
+        "median": round(float(series.median()), 2),
+        "p75": round(float(series.quantile(0.75)), 2),
+        "p90": round(float(series.quantile(0.90)), 2),
+        "n": int(len(series)),
+    }
+
+
+def pr_facts(df: pd.DataFrame) -> list[dict]:
+    """Per PR: bot or not, hours to merge, hours to first review, approval, reviews given by others."""
+    out = []
+    if df is None or not len(df):
+        return out
+    get = lambda col: df[col] if col in df else pd.Series([None] * len(df), index=df.index)  # noqa: E731
+    for number, author, atype, created, ready, merged, reviews, coverage in zip(
+        df["number"], df["author"], get("author_type"), get("created_at"), get("ready_at"),
+        df["merged_at"], get("reviews"), get("reviews_coverage"),
+    ):
+        author = author if isinstance(author, str) and author else None
+        created, ready, merged = _ts(created), _ts(ready), _ts(merged)
+        coverage = coverage if isinstance(coverage, str) else None
+        others = _reviews_by_others(author, reviews, created) if coverage else []
+        first = min((r["at"] for r in others if not r["bot"]), default=None)
+        out.append({
+            "number": int(number),
+            "author": author,
+            "bot": is_bot(author, atype),
+            "coverage": coverage,
+            "ready_known": ready is not None,
+            "merge_hours": max(0.0, _hours(ready, merged)) if ready is not None and merged is not None else None,
+            "first_review_hours": (max(0.0, _hours(ready, first)) if ready is not None and first is not None else None),
+            "approved": (any(r["state"] == "APPROVED" and not r["bot"] for r in others)
+                         if coverage == "all" else None),
+            "reviewers": [r["login"] for r in others if r["login"] and not r["bot"]],
+        })
+    return out
+
+
+def _reviews_by_others(author, reviews, created) -> list[dict]:
+    """Reviews by someone other than the PR's author, dated at or after the PR was opened."""
+    out = []
+    for r in reviews if reviews is not None else ():
+        login = r.get("author") if isinstance(r.get("author"), str) else None
+        at = _ts(r.get("submitted_at"))
+        if at is None or (created is not None and at < created):
+            continue  # undated, or older than the PR itself (an import): no evidence of review
+        if login is None and author is None:
+            continue  # two deleted accounts: cannot tell whether the author reviewed their own PR
+        if login is not None and login == author:
+            continue
+        out.append({"login": login, "bot": is_bot(login, r.get("author_type")), "state": r.get("state"), "at": at})
+    return out
+
+
+def week_flow(
+    df: pd.DataFrame,
+    counts: Mapping[str, int | None] | None = None,
+    earlier_authors: Iterable[str] = (),
+    known: Iterable[pd.DataFrame] = (),
+) -> dict:
+    """The flow figures of one week's merged PRs ``df`` (RAW or ENRICHED rows).
+
+    ``counts`` holds the week's ``opened``, ``closed_unmerged`` and ``open_at_week_end`` when the
+    source can count them; ``earlier_authors`` are authors merged in earlier stored weeks (a
+    first-time contributor cannot be among them); ``known`` frames help link reverts.
+    """
+    facts = pr_facts(df)
+    humans = [f for f in facts if not f["bot"]]
+    notes: dict[str, str] = {}
+    out: dict = {"merged": len(facts)}
+    out.update(_durations(humans, notes, df))
+    out.update(_approval(humans, notes))
+    out["reviewers"], out["review_concentration"] = reviewer_load(humans, notes)
+    out["first_time_contributors"] = first_time_contributors(df, earlier_authors, notes)
+    out["bot_prs"] = sorted(f["number"] for f in facts if f["bot"])
+    out["reverts"] = link_reverts(df, known) if df is not None and len(df) else []
+    out.update(_counts(counts, len(facts), notes))
+    out["notes"] = notes
+    return out
+
+
+def _durations(humans: list[dict], notes: dict, df) -> dict:
+    ready_known = [f for f in humans if f["ready_known"]]
+    with_reviews = [f for f in ready_known if f["coverage"]]
+    out = {
+        "time_to_merge_hours": duration_stats(f["merge_hours"] for f in ready_known),
+        "time_to_first_review_hours": duration_stats(f["first_review_hours"] for f in with_reviews),
+    }
+    if humans and not ready_known:
+        notes["time_to_merge_hours"] = notes["time_to_first_review_hours"] = NO_READY_TIME
+        out = {k: None for k in DURATIONS}
+    elif humans and not with_reviews:
+        notes["time_to_first_review_hours"] = NO_REVIEWS
+        out["time_to_first_review_hours"] = None
+    elif any(f["coverage"] == "comments" for f in with_reviews):
+        notes["time_to_first_review_hours"] = REVIEW_COMMENTS_ONLY
+    if ready_known and df is not None and "source" in df and (df["source"] == "sample").any():
+        notes.setdefault("time_to_merge_hours", READY_IS_CREATION)
+    return out
+
+
+def _approval(humans: list[dict], notes: dict) -> dict:
+    known = [f for f in humans if f["approved"] is not None]
+    if humans and not known:
+        notes["merged_without_approval"] = (
+            REVIEW_COMMENTS_ONLY if any(f["coverage"] == "comments" for f in humans) else NO_REVIEWS
+        )
+        return {"merged_without_approval": None}
+    prs = sorted(f["number"] for f in known if not f["approved"])
+    return {"merged_without_approval": {"count": len(prs), "prs": prs, "of": len(known)}}
+
+
+def reviewer_load(humans: list[dict], notes: dict | None = None) -> tuple[list[dict] | None, dict | None]:
+    """Reviews given per reviewer on these PRs, most first, and how concentrated they are."""
+    covered = [f for f in humans if f["coverage"]]
+    if humans and not covered:
+        if notes is not None:
+            notes["reviewers"] = NO_REVIEWS
+        return None, None
+    given: Counter = Counter()
+    prs: dict[str, set[int]] = defaultdict(set)
+    for f in covered:
+        for login in f["reviewers"]:
+            given[login] += 1
+            prs[login].add(f["number"])
+    if notes is not None and any(f["coverage"] == "comments" for f in covered):
+        notes["reviewers"] = REVIEW_COMMENTS_ONLY
+    ranked = sorted(given, key=lambda r: (-given[r], r.lower()))
+    load = [{"reviewer": r, "reviews": given[r], "prs": sorted(prs[r])} for r in ranked]
+    return load, concentration([given[r] for r in ranked])
+
+
+def concentration(counts: list[int]) -> dict:
+    """Top reviewer's share of reviews and the fewest reviewers who gave half of them."""
+    total = sum(counts)
+    if not total:
+        return {"reviews": 0, "reviewer_count": 0, "top_share": None, "half_by": None}
+    ordered = sorted(counts, reverse=True)
+    running, half_by = 0, 0
+    for c in ordered:
+        running += c
+        half_by += 1
+        if running * 2 >= total:
+            break
+    return {"reviews": total, "reviewer_count": len(ordered),
+            "top_share": round(ordered[0] / total, 4), "half_by": half_by}
+
+
+def first_time_contributors(df, earlier_authors: Iterable[str] = (), notes: dict | None = None) -> list[dict] | None:
+    """Human authors whose first merged PR is this week's, with their PRs; None when unknown."""
+    if df is None or not len(df):
+        return []
+    assoc = df["author_association"] if "author_association" in df else pd.Series([None] * len(df))
+    if not assoc.notna().any():
+        if notes is not None:
+            notes["first_time_contributors"] = NO_ASSOCIATION
+        return None
+    earlier = set(earlier_authors)
+    types = df["author_type"] if "author_type" in df else [None] * len(df)
+    found: dict[str, list[int]] = defaultdict(list)
+    for number, author, a, t in zip(df["number"], df["author"], assoc, types):
+        if isinstance(author, str) and author and a in FIRST_TIME and author not in earlier and not is_bot(author, t):
+            found[author].append(int(number))
+    return [{"author": a, "prs": sorted(found[a])} for a in sorted(found, key=str.lower)]
+
+
+def _counts(counts, merged: int, notes: dict) -> dict:
+    keys = ("opened", "closed_unmerged", "open_at_week_end")
+    if not counts or any(counts.get(k) is None or _nan(counts.get(k)) for k in keys):
+        for k in keys + ("closure_ratio",):
+            notes[k] = NO_COUNTS
+        return {k: None for k in keys} | {"closure_ratio": None}
+    values = {k: int(counts[k]) for k in keys}
+    opened = values["opened"]
+    ratio = round((merged + values["closed_unmerged"]) / opened, 4) if opened else None
+    return values | {"closure_ratio": ratio}
+
+
+def _ts(value):
+    if value is None or value is pd.NaT or _nan(value):
+        return None
+    return pd.Timestamp(value)
+
+
+def _hours(start, end) -> float:
+    return (end - start).total_seconds() / 3600.0
+
+
+def _nan(value) -> bool:
+    return isinstance(value, float) and math.isnan(value)

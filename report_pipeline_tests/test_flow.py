@@ -1,0 +1,160 @@
+"""Flow figures (domain/flow.py, domain/reverts.py) against independent recounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import statistics
+
+import pandas as pd
+import pytest
+
+from report_pipeline import schema
+from report_pipeline.domain import flow
+from report_pipeline.domain.reverts import link_reverts, revert_reference
+
+UTC = dt.timezone.utc
+T0 = dt.datetime(2026, 4, 13, 9, 0, tzinfo=UTC)
+
+
+def _h(hours: float) -> dt.datetime:
+    return T0 + dt.timedelta(hours=hours)
+
+
+def _rev(author, hours, state="COMMENTED", author_type="User"):
+    return {"author": author, "author_type": author_type, "state": state, "submitted_at": _h(hours) if hours is not None else None}
+
+
+def _pr(number, *, author="ada", author_type="User", created=0.0, ready=None, merged=10.0, reviews=(),
+        coverage="all", association="CONTRIBUTOR", title=None, body="", sha=None):
+    return {
+        "repo": "o/r", "number": number, "title": title or f"change {number}", "body": body, "url": None,
+        "author": author, "author_association": association, "created_at": _h(created),
+        "merged_at": _h(merged), "labels": [], "additions": 1, "deletions": 0, "changed_files": 1,
+        "files": [], "review_count": len(reviews), "comment_count": 0, "base_ref": "main",
+        "merge_commit_sha": sha or f"{number:040x}", "source": "github", "author_type": author_type,
+        "ready_at": _h(ready if ready is not None else created), "reviews": list(reviews),
+        "reviews_coverage": coverage,
+    }
+
+
+def _frame(rows) -> pd.DataFrame:
+    return schema.normalize(pd.DataFrame(rows), schema.RAW_SCHEMA)
+
+
+def _linear_quantile(values, q):
+    """Independent recount of pandas' default (linear) quantile."""
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q
+    lo, hi = int(pos), min(int(pos) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def test_duration_stats_match_a_recount():
+    rng = random.Random(3)
+    for n in (1, 2, 5, 40):
+        values = [rng.uniform(0, 300) for _ in range(n)]
+        got = flow.duration_stats(values)
+        assert got["n"] == n
+        assert got["median"] == round(statistics.median(values), 2)
+        assert got["p75"] == round(_linear_quantile(values, 0.75), 2)
+        assert got["p90"] == round(_linear_quantile(values, 0.90), 2)
+    assert flow.duration_stats([]) == {"median": None, "p75": None, "p90": None, "n": 0}
+
+
+def test_week_figures_against_recount():
+    rows = [
+        # draft made ready at 5 h: merge 20-5 = 15 h, first review (bob) at 8 h -> 3 h
+        _pr(1, created=0, ready=5, merged=20, reviews=[_rev("ada", 6), _rev("bob", 8), _rev("cy", 9, "APPROVED")]),
+        # self-approval and a bot approval are no approval; bot review is not a first review
+        _pr(2, merged=30, reviews=[_rev("ada", 2, "APPROVED"), _rev("ci", 3, "APPROVED", "Bot"), _rev("bob", 12)]),
+        # no reviews at all
+        _pr(3, author="dee", merged=4, association="FIRST_TIME_CONTRIBUTOR"),
+        # imported review older than the PR is ignored; dismissed approval is none
+        _pr(4, author="eve", created=10, merged=50, reviews=[_rev("bob", 1, "APPROVED"), _rev("cy", 20, "DISMISSED")]),
+        # a bot's PR: kept apart
+        _pr(5, author="dependabot", author_type="Bot", merged=1, reviews=[_rev("bob", 0.5, "APPROVED")]),
+        # deleted author (null) and a deleted reviewer: the reviewer's identity is unknown -> skipped
+        _pr(6, author=None, merged=7, reviews=[_rev(None, 2, "APPROVED"), _rev("cy", 3, "APPROVED")]),
+        # reviewed while still a draft: 0 h to first review
+        _pr(7, created=0, ready=6, merged=9, reviews=[_rev("bob", 2), _rev("cy", 7, "APPROVED")]),
+    ]
+    got = flow.week_flow(_frame(rows), counts={"opened": 9, "closed_unmerged": 2, "open_at_week_end": 14},
+                         earlier_authors={"eve"})
+    humans = [1, 2, 3, 4, 6, 7]
+    merge = {1: 15, 2: 30, 3: 4, 4: 40, 6: 7, 7: 3}
+    first = {1: 3, 2: 12, 4: 10, 6: 3, 7: 0}
+    assert got["merged"] == 7
+    assert got["time_to_merge_hours"] == {
+        "median": statistics.median(merge.values()), "p75": round(_linear_quantile(list(merge.values()), .75), 2),
+        "p90": round(_linear_quantile(list(merge.values()), .9), 2), "n": len(humans)}
+    assert got["time_to_first_review_hours"]["median"] == statistics.median(first.values())
+    assert got["time_to_first_review_hours"]["n"] == 5
+    assert got["merged_without_approval"] == {"count": 3, "prs": [2, 3, 4], "of": 6}
+    # bob's review of #4 predates the PR (an import): not counted; cy's dismissed review was given
+    reviews = {"bob": [1, 2, 7], "cy": [1, 4, 6, 7]}
+    assert [(r["reviewer"], r["reviews"], r["prs"]) for r in got["reviewers"]] == [
+        ("cy", 4, reviews["cy"]), ("bob", 3, reviews["bob"])]
+    assert got["review_concentration"] == {"reviews": 7, "reviewer_count": 2, "top_share": round(4 / 7, 4), "half_by": 1}
+    assert got["first_time_contributors"] == [{"author": "dee", "prs": [3]}]
+    assert got["bot_prs"] == [5]
+    assert (got["opened"], got["closed_unmerged"], got["open_at_week_end"]) == (9, 2, 14)
+    assert got["closure_ratio"] == round((7 + 2) / 9, 4)
+    assert got["notes"] == {}
+
+
+def test_git_like_week_says_why_not_zero():
+    row = _pr(1) | {"ready_at": None, "reviews": None, "reviews_coverage": None, "author_association": None,
+                    "source": "git", "author_type": None}
+    got = flow.week_flow(_frame([row]))
+    assert got["time_to_merge_hours"] is None and got["time_to_first_review_hours"] is None
+    assert got["merged_without_approval"] is None and got["reviewers"] is None
+    assert got["first_time_contributors"] is None and got["opened"] is None
+    assert got["notes"]["time_to_merge_hours"] == flow.NO_READY_TIME
+    assert got["notes"]["merged_without_approval"] == flow.NO_REVIEWS
+    assert got["notes"]["opened"] == flow.NO_COUNTS
+
+
+def test_frame_without_flow_columns_reads_as_unknown():
+    old = _frame([_pr(1)]).drop(columns=["ready_at", "reviews", "reviews_coverage", "author_type"])
+    padded = schema.normalize(old, schema.RAW_SCHEMA)  # older stored partitions lack the columns
+    assert padded["ready_at"].isna().all() and padded["reviews_coverage"].isna().all()
+    assert flow.week_flow(padded)["notes"]["time_to_merge_hours"] == flow.NO_READY_TIME
+
+
+def test_empty_week():
+    got = flow.week_flow(schema.empty_frame(schema.RAW_SCHEMA))
+    assert got["merged"] == 0 and got["time_to_merge_hours"]["n"] == 0
+    assert got["merged_without_approval"] == {"count": 0, "prs": [], "of": 0}
+    assert got["reverts"] == [] and got["first_time_contributors"] == []
+
+
+@pytest.mark.parametrize(
+    "title, body, expected",
+    [
+        ('Revert "Add FP8 kernels"', "Reverts o/r#41", (41, None, "Add FP8 kernels")),
+        ("Revert #12 because it broke CI", "", (None, None, "#12 because it broke CI")),
+        ("[Revert] faster scheduler", "This reverts commit 0123abcd.", (None, "0123abcd", "faster scheduler")),
+        ("Fix revert handling in the parser", "", None),
+        ("Reverted docs", "", None),
+    ],
+)
+def test_revert_reference(title, body, expected):
+    ref = revert_reference(title, body)
+    assert (ref if ref is None else (ref.number, ref.sha, ref.title)) == expected
+
+
+def test_link_reverts_by_number_sha_and_title():
+    earlier = _frame([_pr(10, title="Add FP8 kernels"), _pr(11, sha="abcdef" + "0" * 34)])
+    week = _frame([
+        _pr(20, title='Revert "Add FP8 kernels"'),
+        _pr(21, title="Revert speedup", body="This reverts commit abcdef0."),
+        _pr(22, title='Revert "Something unknown"'),
+        _pr(23, title="Revert", body="Reverts o/r#10"),
+    ])
+    assert link_reverts(week, [earlier]) == [
+        {"number": 20, "reverts": 10, "reverts_sha": None, "reverts_title": "Add FP8 kernels"},
+        {"number": 21, "reverts": 11, "reverts_sha": "abcdef0", "reverts_title": "speedup"},
+        {"number": 22, "reverts": None, "reverts_sha": None, "reverts_title": "Something unknown"},
+        {"number": 23, "reverts": 10, "reverts_sha": None, "reverts_title": None},
+    ]
