@@ -56,6 +56,11 @@ def load_pulls(path: Path) -> pd.DataFrame:
             "base_ref": df["base_ref"].astype(object),
             "merge_commit_sha": df["merge_commit_sha"].astype(object),
             "source": "sample",
+            # git-reconstructed data: no reviews, no ready-for-review time, no account type
+            "author_type": None,
+            "ready_at": pd.NaT,
+            "reviews": None,
+            "reviews_coverage": None,
         }
     )
     return raw[[f.name for f in RAW_SCHEMA]]
