@@ -11,7 +11,6 @@ import pytest
 
 from report_pipeline import schema
 from report_pipeline.domain import flow
-from report_pipeline.domain.reverts import link_reverts, revert_reference
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 4, 13, 9, 0, tzinfo=UTC)
@@ -129,32 +128,13 @@ def test_empty_week():
     assert got["reverts"] == [] and got["first_time_contributors"] == []
 
 
-@pytest.mark.parametrize(
-    "title, body, expected",
-    [
-        ('Revert "Add FP8 kernels"', "Reverts o/r#41", (41, None, "Add FP8 kernels")),
-        ("Revert #12 because it broke CI", "", (None, None, "#12 because it broke CI")),
-        ("[Revert] faster scheduler", "This reverts commit 0123abcd.", (None, "0123abcd", "faster scheduler")),
-        ("Fix revert handling in the parser", "", None),
-        ("Reverted docs", "", None),
-    ],
-)
-def test_revert_reference(title, body, expected):
-    ref = revert_reference(title, body)
-    assert (ref if ref is None else (ref.number, ref.sha, ref.title)) == expected
-
-
-def test_link_reverts_by_number_sha_and_title():
+def test_reverts_are_linked_across_weeks():
     earlier = _frame([_pr(10, title="Add FP8 kernels"), _pr(11, sha="abcdef" + "0" * 34)])
     week = _frame([
-        _pr(20, title='Revert "Add FP8 kernels"'),
-        _pr(21, title="Revert speedup", body="This reverts commit abcdef0."),
-        _pr(22, title='Revert "Something unknown"'),
-        _pr(23, title="Revert", body="Reverts o/r#10"),
+        _pr(20, title='Revert "Add FP8 kernels"', merged=1),
+        _pr(21, title="Revert speedup", body="This reverts commit abcdef0.", merged=2),
+        _pr(22, title='Revert "Something unknown"', merged=3),
+        _pr(23, title="Fix revert handling in the parser", merged=4),
     ])
-    assert link_reverts(week, [earlier]) == [
-        {"number": 20, "reverts": 10, "reverts_sha": None, "reverts_title": "Add FP8 kernels"},
-        {"number": 21, "reverts": 11, "reverts_sha": "abcdef0", "reverts_title": "speedup"},
-        {"number": 22, "reverts": None, "reverts_sha": None, "reverts_title": "Something unknown"},
-        {"number": 23, "reverts": 10, "reverts_sha": None, "reverts_title": None},
-    ]
+    got = flow.week_flow(week, week="2026-04-13", history={"2026-04-06": earlier})["reverts"]
+    assert got == [{"number": 20, "reverts": [10]}, {"number": 21, "reverts": [11]}, {"number": 22, "reverts": []}]

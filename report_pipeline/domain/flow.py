@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from report_pipeline.domain.reverts import link_reverts
+from report_pipeline.domain import stories
 
 FIRST_TIME = frozenset({"FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER"})
 DURATIONS = ("time_to_merge_hours", "time_to_first_review_hours")
@@ -73,9 +73,9 @@ def pr_facts(df: pd.DataFrame) -> list[dict]:
     if df is None or not len(df):
         return out
     get = lambda col: df[col] if col in df else pd.Series([None] * len(df), index=df.index)  # noqa: E731
-    for number, author, atype, created, ready, merged, reviews, coverage in zip(
+    for number, author, atype, created, ready, merged, reviews, coverage, bot in zip(
         df["number"], df["author"], get("author_type"), get("created_at"), get("ready_at"),
-        df["merged_at"], get("reviews"), get("reviews_coverage"),
+        df["merged_at"], get("reviews"), get("reviews_coverage"), get("is_bot"),
     ):
         author = author if isinstance(author, str) and author else None
         created, ready, merged = _ts(created), _ts(ready), _ts(merged)
@@ -85,7 +85,8 @@ def pr_facts(df: pd.DataFrame) -> list[dict]:
         out.append({
             "number": int(number),
             "author": author,
-            "bot": is_bot(author, atype),
+            # enrichment's verdict (rule set's people.bots too) where there is one
+            "bot": bool(bot) if isinstance(bot, bool) else is_bot(author, atype),
             "coverage": coverage,
             "ready_known": ready is not None,
             "merge_hours": max(0.0, _hours(ready, merged)) if ready is not None and merged is not None else None,
@@ -117,13 +118,15 @@ def week_flow(
     df: pd.DataFrame,
     counts: Mapping[str, int | None] | None = None,
     earlier_authors: Iterable[str] = (),
-    known: Iterable[pd.DataFrame] = (),
+    week: str = "",
+    history: Mapping[str, pd.DataFrame] | None = None,
 ) -> dict:
     """The flow figures of one week's merged PRs ``df`` (RAW or ENRICHED rows).
 
     ``counts`` holds the week's ``opened``, ``closed_unmerged`` and ``open_at_week_end`` when the
     source can count them; ``earlier_authors`` are authors merged in earlier stored weeks (a
-    first-time contributor cannot be among them); ``known`` frames help link reverts.
+    first-time contributor cannot be among them); ``history`` (week key -> PRs) links reverts
+    to PRs of earlier weeks.
     """
     facts = pr_facts(df)
     humans = [f for f in facts if not f["bot"]]
@@ -134,10 +137,20 @@ def week_flow(
     out["reviewers"], out["review_concentration"] = reviewer_load(humans, notes)
     out["first_time_contributors"] = first_time_contributors(df, earlier_authors, notes)
     out["bot_prs"] = sorted(f["number"] for f in facts if f["bot"])
-    out["reverts"] = link_reverts(df, known) if df is not None and len(df) else []
+    out["reverts"] = _reverts(df, week, history)
     out.update(_counts(counts, len(facts), notes))
     out["notes"] = notes
     return out
+
+
+def _reverts(df, week: str, history) -> list[dict]:
+    """Reverts and what they revert, with the same detection as the week's events (stories)."""
+    if df is None or not len(df):
+        return []
+    if "kind" not in df:
+        df = df.assign(kind=None)
+    return [{"number": e["prs"][0], "reverts": [t["number"] for t in e["detail"]["reverts"]]}
+            for e in stories.reverts(week, df, history)]
 
 
 def _durations(humans: list[dict], notes: dict, df) -> dict:
