@@ -7,7 +7,6 @@ import random
 import statistics
 
 import pandas as pd
-import pytest
 
 from report_pipeline import schema
 from report_pipeline.domain import flow
