@@ -3,6 +3,7 @@
     report-pipeline build --week 2026-11-16            # one week, every repository
     report-pipeline build --from 2026-08-31 --to 2026-11-16 --repo lumen-ai/lumen
     report-pipeline check-config
+    report-pipeline classify data/sample/lumen-ai__lumen.jsonl --rules lumen   # judgements as JSON lines
 
 A range of weeks runs as one Dagster run per repository (a single-run backfill), recorded
 in the persistent Dagster instance (``$DAGSTER_HOME``, default ``.dagster_home`` beside the
@@ -32,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "config", None):
         os.environ[CONFIG_ENV] = str(Path(args.config).resolve())
     try:
+        if args.command == "classify":  # needs no configuration file
+            return _classify(args)
         config = load_config()
         if args.command == "check-config":
             return _check_config(config)
@@ -72,10 +75,52 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--verbose", "-v", action="store_true", help="show Dagster's run log")
     check = sub.add_parser("check-config", help="validate the configuration and list its repositories")
     weeks = sub.add_parser("weeks", help="list the week partitions available")
-    for cmd in (build, check, weeks):
+    classify = sub.add_parser(
+        "classify", help="print the judgements (kind, modules, risks, score, highlight) of every PR in a JSONL file")
+    classify.add_argument("file", help="PRs in the sample JSONL format (.jsonl or .jsonl.gz)")
+    classify.add_argument("--rules", default="default", help="rule set name or path to a .toml file (default: default)")
+    classify.add_argument("--repo", help="owner/name: only this repository's PRs (default: every repository in the file)")
+    classify.add_argument("--timezone", default="UTC", help="timezone the weeks start in (default: UTC)")
+    for cmd in (build, check, weeks, classify):
         # also accepted after the subcommand; SUPPRESS keeps an absent one from clobbering the global one
         cmd.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
+
+
+def _classify(args) -> int:
+    """``classify``: one JSON object per PR on stdout, enriched week by week exactly as the assets do."""
+    import json
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from report_pipeline.config import HighlightConfig
+    from report_pipeline.domain.enrich import enrich_detailed, judgement_records
+    from report_pipeline.domain.rules import RuleSetError, load_rule_set
+    from report_pipeline.sources.sample import SampleSourceError, read_sample_range, sample_weeks
+    from report_pipeline.weeks import week_window
+
+    try:
+        ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"--timezone: unknown timezone {args.timezone!r}") from None
+    try:
+        rules = load_rule_set(args.rules)
+        weeks_by_repo = sample_weeks(Path(args.file), args.timezone)
+        if args.repo:
+            match = [r for r in weeks_by_repo if r.lower() == args.repo.lower()]
+            if not match:
+                raise UsageError(f"--repo: {args.file} holds no PR of {args.repo} (it holds {', '.join(weeks_by_repo)})")
+            weeks_by_repo = {match[0]: weeks_by_repo[match[0]]}
+        for repo, weeks in weeks_by_repo.items():
+            windows = [week_window(w, args.timezone) for w in weeks]
+            for week, raw in read_sample_range(Path(args.file), repo, windows).items():
+                enriched, details = enrich_detailed(raw, rules, HighlightConfig())
+                for record in judgement_records(enriched, details, week):
+                    print(json.dumps({"repo": repo} | record, ensure_ascii=False))
+    except (RuleSetError, SampleSourceError) as exc:
+        raise UsageError(str(exc)) from None
+    except BrokenPipeError:  # "| head": the reader has all it wants
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+    return 0
 
 
 def _build(config: Config, args) -> int:

@@ -253,3 +253,47 @@ def test_enriched_columns_for_old_frames(default):
     out = enrich(raw, default, HighlightConfig())  # no author_type column: not a bot, no error
     assert out["is_bot"].tolist() == [False] and isinstance(out["risk_reasons"].iloc[0], list)
     assert isinstance(pd.DataFrame(out)["risk_reasons"].iloc[0], list)
+
+
+# --------------------------------------------------------------------------- classify command
+
+def _classify_lines(capsys, *argv) -> tuple[int, list[dict], str]:
+    import json
+
+    from report_pipeline.cli import main
+
+    rc = main(["classify", *argv])
+    out, err = capsys.readouterr()
+    return rc, [json.loads(line) for line in out.splitlines() if line.strip()], err
+
+
+def test_classify_prints_the_assets_judgements_week_by_week(capsys, tmp_path, monkeypatch):
+    from report_pipeline.sources.sample import read_sample_week
+    from report_pipeline.weeks import week_window
+    from report_pipeline_tests.conftest import SAMPLE
+
+    monkeypatch.chdir(tmp_path)  # no configuration file needed
+    rc, rows, _ = _classify_lines(capsys, str(SAMPLE), "--rules", "lumen", "--timezone", "Asia/Shanghai")
+    assert rc == 0 and len(rows) == sum(1 for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip())
+    assert set(rows[0]) == {"repo", "number", "week", "title", "kind", "kind_source", "modules", "risks", "score",
+                            "reasons", "highlight", "is_bot"}
+    week = rows[-1]["week"]
+    raw = read_sample_week(SAMPLE, "lumen-ai/lumen", week_window(week, "Asia/Shanghai"))
+    expected = enrich(raw, load_rule_set("lumen"), HighlightConfig())
+    got = {r["number"]: r for r in rows if r["week"] == week}
+    assert set(got) == set(expected["number"])
+    for _, row in expected.iterrows():
+        mine = got[int(row["number"])]
+        assert (mine["kind"], mine["score"], mine["highlight"]) == (row["kind"], row["score"], bool(row["highlight"]))
+        assert [r["id"] for r in mine["risks"]] == row["risks"] and all(r["reason"] for r in mine["risks"])
+
+
+def test_classify_errors_are_one_line(capsys, tmp_path):
+    from report_pipeline_tests.conftest import SAMPLE
+
+    for argv, words in (([str(tmp_path / "nope.jsonl")], "sample file not found"),
+                        ([str(SAMPLE), "--rules", "nope"], "unknown rule set 'nope'"),
+                        ([str(SAMPLE), "--timezone", "Mars/Base"], "unknown timezone"),
+                        ([str(SAMPLE), "--repo", "a/b"], "holds no PR of a/b")):
+        rc, rows, err = _classify_lines(capsys, *argv)
+        assert rc == 2 and rows == [] and words in err and "Traceback" not in err

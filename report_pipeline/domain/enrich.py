@@ -233,7 +233,8 @@ def classify_kind(
     set's own repository words) -> files, when every file is a doc, test, manifest or CI
     file -> a declared kind: decisive prefix, conventional type or gitmoji (a generic one
     yields to a title that starts with a stronger word: "[Feature] Fixed ...") -> labels
-    -> strong title words -> the description's lead -> other title words -> component
+    (bugfix, feature ...) -> strong title words -> the description's lead -> labels of the
+    docs/tests/CI sort (path labelers set them) -> other title words -> component
     prefixes ([Model], [Core]) -> ``("unclassified", "none")``.
     """
     subject = parts.rest
@@ -254,15 +255,18 @@ def classify_kind(
             if leading is not None and leading != kind:
                 return leading, "title"
         return kind, source
-    for label in labels:
-        if label in rules.label_kinds:
-            return rules.label_kinds[label], "label"
+    kind = _label_kind(labels, rules, path_sorts=False)
+    if kind:
+        return kind, "label"
     for rule in rules.keywords:
         if rule.strong and rule.pattern.search(subject):
             return rule.kind, "title"
     kind = _body_kind(body, rules)
     if kind:
         return kind, "body"
+    kind = _label_kind(labels, rules, path_sorts=True)
+    if kind:
+        return kind, "label"
     for rule in rules.keywords:
         if not rule.strong and not rule.first and rule.pattern.search(subject):
             return rule.kind, "title"
@@ -285,6 +289,19 @@ def _declared_kind(parts: TitleParts, rules: RuleSet) -> tuple[str, str] | None:
         return rules.conventional[parts.conv_type], "conventional"
     if parts.emoji is not None and parts.emoji in rules.gitmoji:
         return rules.gitmoji[parts.emoji], "gitmoji"
+    return None
+
+
+# labels that path labelers apply ("documentation" for any docs/** file): weaker than the title's words
+_PATH_SORT_KINDS = frozenset({"docs", "tests", "ci/build"})
+
+
+def _label_kind(labels: list[str], rules: RuleSet, path_sorts: bool) -> str | None:
+    """The kind of the first mapped label: of the docs/tests/CI sort when ``path_sorts``, else of the others."""
+    for label in labels:
+        kind = rules.label_kinds.get(label)
+        if kind is not None and (kind in _PATH_SORT_KINDS) == path_sorts:
+            return kind
     return None
 
 
@@ -411,12 +428,12 @@ def score_pr(
         if pts > 0:
             reasons.append({"code": code, "points": pts, "value": value})
 
-    add("size", 0.2 * math.log2(1 + lines), str(lines))
+    add("size", 0.15 * math.log2(1 + lines), str(lines))
     if nfiles > 1:
-        add("files", 0.2 * math.log2(nfiles), str(nfiles))
+        add("files", 0.1 * math.log2(nfiles), str(nfiles))
     product = [m for m in facts.modules if m not in rules.category_modules]  # tests, docs, CI are not breadth
     if len(product) > 1:
-        add("breadth", 0.5 * (len(product) - 1), str(len(product)))
+        add("breadth", 0.25 * (len(product) - 1), str(len(product)))
     add("kind", rules.kind_points.get(kind, 0.0), kind)
     if facts.core:
         add("core_path", 0.75 + 0.25 * (len(facts.core) - 1), ",".join(facts.core))
@@ -437,10 +454,13 @@ def score_pr(
 
 def _impact(text: str, rules: RuleSet) -> list[tuple[str, float]]:
     """The impact words found (security, regression, crash, breaking ...), each with its points."""
-    found = []
+    found: list[tuple[str, float]] = []
+    seen: set[str] = set()
     for rx, pts, _ in rules.impact:
-        words = list(dict.fromkeys(" ".join(m.group(0).lower().split())[:40] for m in rx.finditer(text)))
+        words = [w for w in dict.fromkeys(" ".join(m.group(0).lower().split())[:40] for m in rx.finditer(text))
+                 if w not in seen]  # the same words matched by a parent's and a child's rule count once
         if words:
+            seen.update(words)
             found.append((",".join(words[:3]), pts))
     return found
 
@@ -594,3 +614,18 @@ def pick_highlights(
             flags[i] = True
             picked += 1
     return flags
+
+
+def judgement_records(enriched: pd.DataFrame, details: pd.DataFrame, week: str) -> list[dict]:
+    """One plain dict per PR of an ``enrich_detailed`` result: what ``report-pipeline classify`` prints."""
+    out = []
+    for (_, row), source in zip(enriched.iterrows(), details["kind_source"]):
+        out.append({
+            "number": int(row["number"]), "week": week, "title": row["title"] if isinstance(row["title"], str) else "",
+            "kind": row["kind"], "kind_source": source, "modules": list(row["modules"]),
+            "risks": [{"id": r["id"], "reason": r["reason"]} for r in row["risk_reasons"]],
+            "score": float(row["score"]),
+            "reasons": [{"code": r["code"], "points": float(r["points"]), "value": r["value"]} for r in row["score_reasons"]],
+            "highlight": bool(row["highlight"]), "is_bot": bool(row["is_bot"]),
+        })
+    return out

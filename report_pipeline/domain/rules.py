@@ -47,8 +47,8 @@ _VS16 = "\ufe0f"
 
 # maximum points of each score reason; they add up to 10 so the score never needs a clamp
 DEFAULT_CAPS = {
-    "size": 2.0, "files": 0.5, "breadth": 1.0, "kind": 1.5, "core_path": 1.25, "discussion": 1.0,
-    "risk": 0.75, "labels": 0.5, "impact": 1.5,
+    "size": 1.5, "files": 0.25, "breadth": 0.75, "kind": 1.5, "core_path": 1.0, "discussion": 1.0,
+    "risk": 0.5, "labels": 0.5, "impact": 3.0,
 }
 
 

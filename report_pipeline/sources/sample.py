@@ -23,7 +23,10 @@ import pandas as pd
 from report_pipeline import schema
 from report_pipeline.weeks import WeekWindow
 
-__all__ = ["SampleSourceError", "check_sample_covers", "read_sample_range", "read_sample_week", "read_sample_reviews"]
+__all__ = [
+    "SampleSourceError", "check_sample_covers", "read_sample_range", "read_sample_week", "read_sample_reviews",
+    "sample_weeks",
+]
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _FILE_KEYS = ("path", "previous_path", "additions", "deletions", "change_type")
@@ -266,3 +269,14 @@ def read_sample_reviews(path: Path, repo: str, numbers: Sequence[int]) -> pd.Dat
     rows = [dict(r) for n in dict.fromkeys(int(n) for n in numbers) for r in parsed.reviews.get((repo.lower(), n), [])]
     frame = pd.DataFrame({name: pd.Series([r[name] for r in rows], dtype=object) for name in schema.REVIEWS_SCHEMA.names})
     return schema.normalize(frame, schema.REVIEWS_SCHEMA)
+
+
+def sample_weeks(path: Path, timezone: str = "UTC") -> dict[str, list[str]]:
+    """The weeks (Monday keys in ``timezone``) holding merges, per repository named in the file."""
+    from report_pipeline.weeks import week_of
+
+    parsed = _load(path)
+    out: dict[str, set[str]] = {}
+    for repo, merged in zip(parsed.frame["repo"], parsed.merged):
+        out.setdefault(str(repo), set()).add(week_of(merged.to_pydatetime(), timezone))
+    return {repo: sorted(weeks) for repo, weeks in sorted(out.items())}
