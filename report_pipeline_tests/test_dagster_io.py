@@ -8,9 +8,9 @@ import pytest
 
 from report_pipeline.config import load_config
 from report_pipeline.dagster_defs.assets import build_assets
+from report_pipeline.dagster_defs.definitions import build_definitions
 from report_pipeline.dagster_defs.io import WeeklyParquetIOManager
 from report_pipeline.dagster_defs.partitions import build_partitions, partition_key
-from report_pipeline.dagster_defs.resources import github_resource
 from report_pipeline.schema import RAW_SCHEMA, empty_frame
 from report_pipeline.sources.sample import read_sample_week
 from report_pipeline.weeks import week_window
@@ -114,7 +114,7 @@ def test_an_empty_week_is_stored_with_its_schema(tmp_path):
 def test_one_asset_with_dg_materialize(tmp_path, config):
     """raw_pull_requests alone for one week, then enriched_pull_requests alone from what it stored."""
     assets = {a.key.to_user_string(): a for a in build_assets(build_partitions(config), config)}
-    resources = {"io_manager": WeeklyParquetIOManager(base_path=str(config.warehouse_dir)), "github": github_resource(config)}
+    resources = dict(build_definitions(config).resources)  # io_manager, warehouse, github, settings
     week = SAMPLE_WEEKS[-1]
     expected = raw_week(week)
     with dg.instance_for_test() as instance:

@@ -73,3 +73,28 @@ def test_schedule_uses_configured_timezone_for_last_week(tmp_path):
         requests = schedule.evaluate_tick(context).run_requests
         found[tz] = {str(r.partition_key).split("|")[1] for r in requests}
     assert found == {"UTC": {"2026-11-09"}, "Asia/Shanghai": {"2026-11-16"}}
+
+
+def test_assets_have_owners_code_references_and_settings(tmp_path):
+    config = _two_repo_config(tmp_path)
+    defs = build_definitions(config)
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        spec = graph.get(key)
+        assert spec.owners == ["team:report-pipeline"], key
+        refs = spec.metadata["dagster/code_references"].code_references
+        assert refs and refs[0].file_path.endswith(".py") and "dagster_defs/assets" in refs[0].file_path
+    settings = defs.resources["settings"]
+    assert settings.output_dir == str(config.output_dir) and settings.languages == list(config.languages)
+    assert settings.highlights == config.highlights and settings.trend_weeks == config.trend_weeks
+
+
+def test_github_pool_only_where_a_repository_reads_github(tmp_path):
+    def pools(config):
+        graph = build_definitions(config).resolve_asset_graph()
+        return {k.to_user_string(): graph.get(k).pools for k in graph.get_all_asset_keys() if graph.get(k).pools}
+
+    mixed = _two_repo_config(tmp_path / "mixed")
+    assert pools(mixed) == {"raw_pull_requests": {"github_api"}, "highlight_reviews": {"github_api"}}
+    sample_only = load_config(write_config(tmp_path))
+    assert pools(sample_only) == {}

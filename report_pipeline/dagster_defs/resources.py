@@ -1,12 +1,70 @@
-"""Resources injected into assets: the GitHub client."""
+"""Resources injected into assets: run-time report settings and the GitHub client."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import dagster as dg
+from pydantic import field_validator
 
-from report_pipeline.config import Config, RepositoryConfig
+from report_pipeline.config import LANGUAGES, Config, HighlightConfig, RepositoryConfig
+
+
+class ReportSettings(dg.ConfigurableResource):
+    """What a run writes and how it judges: output folder, languages, highlight share, trend length.
+
+    The values come from report_pipeline.toml (``report_settings``); the UI's launchpad can
+    override them for one run (e.g. ``output_dir`` for a trial build) and shows them on the
+    Resources page. What defines the partitions (timezone, first_week, repositories) stays in
+    the configuration file: it shapes the asset graph, not one run.
+    """
+
+    output_dir: str
+    languages: list[str]
+    trend_weeks: int = 12
+    highlight_share: float = 0.1
+    highlight_min: int = 3
+    highlight_max: int = 20
+
+    @field_validator("languages")
+    @classmethod
+    def _known_languages(cls, value: list[str]) -> list[str]:
+        unknown = [lang for lang in value if lang not in LANGUAGES]
+        if not value or unknown:
+            raise ValueError(f"languages: unsupported {unknown} (supported: {', '.join(LANGUAGES)})")
+        return value
+
+    @field_validator("trend_weeks")
+    @classmethod
+    def _trend_range(cls, value: int) -> int:
+        if not 2 <= value <= 52:
+            raise ValueError("trend_weeks: must be an integer from 2 to 52")
+        return value
+
+    @property
+    def output_path(self) -> Path:
+        return Path(self.output_dir)
+
+    @property
+    def language_tuple(self) -> tuple[str, ...]:
+        return tuple(self.languages)
+
+    @property
+    def highlights(self) -> HighlightConfig:
+        return HighlightConfig(share=self.highlight_share, min=self.highlight_min, max=self.highlight_max)
+
+
+def report_settings(config: Config) -> ReportSettings:
+    """The run-time settings of ``config``."""
+    return ReportSettings(
+        output_dir=str(config.output_dir),
+        languages=list(config.languages),
+        trend_weeks=config.trend_weeks,
+        highlight_share=config.highlights.share,
+        highlight_min=config.highlights.min,
+        highlight_max=config.highlights.max,
+    )
 
 
 class GitHubResource(dg.ConfigurableResource):

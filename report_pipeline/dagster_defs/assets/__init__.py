@@ -7,7 +7,18 @@ import dagster as dg
 from report_pipeline.config import Config
 from report_pipeline.dagster_defs.assets import aggregates, enriched, raw, report, reviews
 
+# Shown on every asset in the UI: who answers for these reports. A deployment names its own
+# team (or e-mail) here.
+OWNERS = ["team:report-pipeline"]
+
 
 def build_assets(partitions: dg.PartitionsDefinition, config: Config) -> list[dg.AssetsDefinition]:
-    """raw → enriched → aggregates (+ highlight reviews) → report."""
-    return [module.build(partitions, config) for module in (raw, enriched, aggregates, reviews, report)]
+    """raw → enriched → aggregates (+ highlight reviews) → report, with owners and code references.
+
+    The code references point at each asset's function in this checkout (the UI's "Open in
+    editor"). ``link_code_references_to_git`` is not applied: the project has no canonical
+    remote URL and branch to link to; a deployment with one can wrap these definitions.
+    """
+    assets = [module.build(partitions, config) for module in (raw, enriched, aggregates, reviews, report)]
+    owned = dg.map_asset_specs(lambda spec: spec.replace_attributes(owners=OWNERS), assets)
+    return list(dg.with_source_code_references(owned))

@@ -15,6 +15,7 @@ from report_pipeline.dagster_defs.assets._common import (
 )
 from report_pipeline.dagster_defs.assets._records import week_checks
 from report_pipeline.dagster_defs.io import WarehouseResource
+from report_pipeline.dagster_defs.resources import ReportSettings
 from report_pipeline.domain.aggregate import AGGREGATES_SCHEMA, aggregate_week
 from report_pipeline.domain.quality import aggregates_vs_rows
 
@@ -41,15 +42,17 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
         description=(
             "One row per figure of the week (tidy): PR, highlight and line counts, mean importance, "
             "counts per kind, tag, module and risk with their PRs and shares, hot files, authors, "
-            "the previous week's and trailing 4-week figures for deltas, and a "
-            f"{config.trend_weeks}-week trend. Earlier weeks are read from the warehouse as they are "
+            "the previous week's and trailing 4-week figures for deltas, and a trend over "
+            "trend_weeks weeks (resource 'settings'). Earlier weeks are read from the warehouse as they are "
             "when the week is built (not a dependency: a backfill rebuilds only the weeks asked for)."
         ),
         metadata={"dagster/column_schema": column_schema(AGGREGATES_SCHEMA)},
         backfill_policy=dg.BackfillPolicy.single_run(),
         check_specs=_checks(partitions),
     )
-    def weekly_aggregates(context: dg.AssetExecutionContext, warehouse: WarehouseResource, enriched_pull_requests):
+    def weekly_aggregates(
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: ReportSettings, enriched_pull_requests
+    ):
         # Why the trend's earlier weeks are not an input with a TimeWindowPartitionMapping:
         # with one, Dagster sees week W+1..W+11 as downstream of week W, so a UI backfill of
         # W rebuilt (and republished) the next 11 weeks in a second run. A backfill should
@@ -60,8 +63,8 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
         results, mismatches = {}, {}
         for key, repo_name, week in run:
             current = in_run[(repo_name, week)]
-            history = _history(warehouse, in_run, repo_name, week, config.trend_weeks)
-            frame = aggregate_week(week, current, history, trend_weeks=config.trend_weeks)
+            history = _history(warehouse, in_run, repo_name, week, settings.trend_weeks)
+            frame = aggregate_week(week, current, history, trend_weeks=settings.trend_weeks)
             results[key] = frame
             mismatches[key] = aggregates_vs_rows(frame, current, week)
             context.add_asset_metadata(_week_metadata(frame, week, sorted(history)), partition_key=key)

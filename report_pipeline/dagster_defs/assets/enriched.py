@@ -13,6 +13,7 @@ from report_pipeline.dagster_defs.assets._common import (
     run_partitions,
 )
 from report_pipeline.dagster_defs.assets._records import week_checks
+from report_pipeline.dagster_defs.resources import ReportSettings
 from report_pipeline.domain.enrich import enrich
 from report_pipeline.domain.quality import highlight_count_mismatch, scores_out_of_range
 from report_pipeline.domain.rules import load_rule_set
@@ -55,14 +56,14 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
         backfill_policy=dg.BackfillPolicy.single_run(),
         check_specs=_checks(partitions),
     )
-    def enriched_pull_requests(context: dg.AssetExecutionContext, raw_pull_requests):
+    def enriched_pull_requests(context: dg.AssetExecutionContext, settings: ReportSettings, raw_pull_requests):
         results = {}
         bad_scores, bad_highlights = {}, {}
         for key, repo_name, _week in run_partitions(context):
-            frame = enrich(for_partition(raw_pull_requests, key), rules_for(repo_name), config.highlights)
+            frame = enrich(for_partition(raw_pull_requests, key), rules_for(repo_name), settings.highlights)
             results[key] = frame
             bad_scores[key] = scores_out_of_range(frame)
-            bad_highlights[key] = highlight_count_mismatch(frame, config.highlights.count(len(frame)))
+            bad_highlights[key] = highlight_count_mismatch(frame, settings.highlights.count(len(frame)))
             context.add_asset_metadata(_week_metadata(frame), partition_key=key)
         yield dg.Output(output_value(results))
         yield from week_checks(context, "score_in_range", bad_scores)

@@ -6,6 +6,7 @@ import pandas as pd
 from report_pipeline.config import Config
 from report_pipeline.dagster_defs.assets._common import for_partition, output_value, run_partitions
 from report_pipeline.dagster_defs.assets._records import stop_if_blocked, week_checks
+from report_pipeline.dagster_defs.resources import ReportSettings
 from report_pipeline.domain.model import build_report_model
 from report_pipeline.domain.quality import merged_outside, report_vs_aggregates
 from report_pipeline.publish import publish_report, rebuild_index
@@ -43,14 +44,16 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
             "The weekly report rendered with jinja2 from weekly_aggregates: header, executive summary, "
             "key changes, module and theme trends, risk observations, highlight PRs, follow-up "
             "suggestions, contributors and every PR; Markdown and self-contained HTML per language and "
-            f"a versioned JSON (docs/report-json.md), written atomically under {config.output_dir}. "
+            "a versioned JSON (docs/report-json.md), written atomically under the output_dir of the "
+            "resource 'settings'. "
             "Nothing is written when a blocking check fails. The stored table lists the files written."
         ),
         backfill_policy=dg.BackfillPolicy.single_run(),
         check_specs=_checks(partitions),
     )
     def weekly_report(
-        context: dg.AssetExecutionContext, weekly_aggregates, enriched_pull_requests, highlight_reviews
+        context: dg.AssetExecutionContext, settings: ReportSettings,
+        weekly_aggregates, enriched_pull_requests, highlight_reviews,
     ):
         models, figures, outside = {}, {}, {}
         for key, repo_name, week in run_partitions(context):
@@ -68,11 +71,11 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
             stop_if_blocked(context, "report_prs_inside_week", outside, NOT_PUBLISHED)
         results = {}
         for key, model in models.items():
-            rows = publish_report(model, config.output_dir, config.languages)
+            rows = publish_report(model, settings.output_path, settings.language_tuple)
             results[key] = pd.DataFrame(rows)
             context.add_asset_metadata(_week_metadata(rows), partition_key=key)
             context.log.info(f"{model['repository']} {model['week']['key']}: " + ", ".join(r["path"] for r in rows))
-        index = rebuild_index(config.output_dir, config.languages)
+        index = rebuild_index(settings.output_path, settings.language_tuple)
         yield dg.Output(output_value(results), metadata={"index": dg.MetadataValue.path(str(index))})
         yield from week_checks(context, "report_figures_match_aggregates", figures)
         yield from week_checks(context, "report_prs_inside_week", outside)
