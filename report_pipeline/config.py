@@ -62,6 +62,26 @@ class GitHubConfig:
 
 
 @dataclass(frozen=True)
+class NarratorConfig:
+    """The optional language-model writer (``[narrator]``); absent means deterministic text only.
+
+    ``api_key_env`` names the variable holding the key; the key itself never enters this object.
+    ``max_requests`` bounds the HTTP requests of one run (retries included), so a backfill
+    cannot cost more than that; weeks beyond it keep their deterministic text.
+    """
+
+    base_url: str
+    model: str
+    api_key_env: str | None = None
+    languages: tuple[str, ...] = LANGUAGES
+    timeout_seconds: float = 60.0
+    max_retries: int = 2
+    max_requests: int = 40
+    max_tokens: int = 2000
+    max_wait_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
 class RepositoryConfig:
     """One repository to report on."""
 
@@ -106,6 +126,7 @@ class Config:
     github: GitHubConfig = field(default_factory=GitHubConfig)
     repositories: tuple[RepositoryConfig, ...] = ()
     trend_weeks: int = 12
+    narrator: NarratorConfig | None = None  # None: no [narrator] table, deterministic text only
 
     def repository(self, name: str) -> RepositoryConfig:
         """The repository called ``name``; ``ConfigError`` when it is not configured."""
@@ -159,7 +180,7 @@ def parse_config(raw: dict[str, Any], base_dir: Path, path: Path | None = None) 
 
 _TOP_KEYS = {
     "timezone", "languages", "output_dir", "warehouse_dir", "first_week", "rules_dirs",
-    "highlights", "github", "repositories", "trend_weeks",
+    "highlights", "github", "repositories", "trend_weeks", "narrator",
 }
 _REPO_KEYS = {
     "name", "source", "rules", "path", "branch", "api_url", "graphql_url", "enrich_from_github", "allow_quiet",
@@ -217,6 +238,7 @@ def _parse(raw: dict[str, Any], base_dir: Path, path: Path | None) -> Config:
         github=_parse_github(raw.get("github", {})),
         repositories=tuple(repos),
         trend_weeks=trend_weeks,
+        narrator=_parse_narrator(raw["narrator"], tuple(languages)) if "narrator" in raw else None,
     )
 
 
@@ -334,6 +356,51 @@ def _parse_github(raw: Any) -> GitHubConfig:
         page_size=int(nums["page_size"]),
         timeout_seconds=float(nums["timeout_seconds"]),
         max_retries=int(nums["max_retries"]),
+    )
+
+
+_NARRATOR_KEYS = {
+    "base_url", "model", "api_key_env", "languages", "timeout_seconds", "max_retries",
+    "max_requests", "max_tokens", "max_wait_seconds",
+}
+
+
+def _parse_narrator(raw: Any, report_languages: tuple[str, ...]) -> NarratorConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError("narrator: must be a table")
+    _no_unknown(raw, _NARRATOR_KEYS, "narrator.")
+    base_url = _str(raw, "base_url", "", "narrator.").rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"narrator.base_url: must be an http(s) URL such as https://api.openai.com/v1 (got {base_url!r})")
+    model = _str(raw, "model", "", "narrator.")
+    key_env = raw.get("api_key_env")
+    if key_env is not None and (not isinstance(key_env, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key_env)):
+        raise ConfigError("narrator.api_key_env: must be the name of an environment variable (the key never goes in this file)")
+    languages = raw.get("languages", list(report_languages))
+    if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
+        raise ConfigError("narrator.languages: must be a list of language codes")
+    for lang in languages:
+        if lang not in report_languages:
+            raise ConfigError(f"narrator.languages: {lang!r} is not a report language ({', '.join(report_languages)})")
+    nums = {}
+    for k, default, lo, hi in (
+        ("timeout_seconds", 60.0, 1, 600),
+        ("max_retries", 2, 0, 10),
+        ("max_requests", 40, 0, 100000),
+        ("max_tokens", 2000, 100, 32000),
+        ("max_wait_seconds", 60.0, 0, 3600),
+    ):
+        v = raw.get(k, default)
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not lo <= v <= hi:
+            raise ConfigError(f"narrator.{k}: must be a number from {lo} to {hi}")
+        if k in ("max_retries", "max_requests", "max_tokens") and not float(v).is_integer():
+            raise ConfigError(f"narrator.{k}: must be an integer")
+        nums[k] = v
+    return NarratorConfig(
+        base_url=base_url, model=model, api_key_env=key_env, languages=tuple(languages),
+        timeout_seconds=float(nums["timeout_seconds"]), max_retries=int(nums["max_retries"]),
+        max_requests=int(nums["max_requests"]), max_tokens=int(nums["max_tokens"]),
+        max_wait_seconds=float(nums["max_wait_seconds"]),
     )
 
 

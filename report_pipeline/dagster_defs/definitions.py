@@ -8,7 +8,7 @@ from report_pipeline.config import Config
 from report_pipeline.dagster_defs.assets import build_assets
 from report_pipeline.dagster_defs.io import WarehouseResource, WeeklyParquetIOManager
 from report_pipeline.dagster_defs.partitions import build_partitions
-from report_pipeline.dagster_defs.resources import github_resource, report_settings
+from report_pipeline.dagster_defs.resources import github_resource, narrator_resource, report_settings
 from report_pipeline.dagster_defs.schedules import build_job, build_schedule
 
 
@@ -20,6 +20,7 @@ def build_definitions(config: Config, executor: dg.ExecutorDefinition = dg.in_pr
     """
     partitions = build_partitions(config)
     job = build_job()
+    narrator = narrator_resource(config)
     return dg.Definitions(
         assets=build_assets(partitions, config),
         jobs=[job],
@@ -29,6 +30,7 @@ def build_definitions(config: Config, executor: dg.ExecutorDefinition = dg.in_pr
             "warehouse": WarehouseResource(base_path=str(config.warehouse_dir)),
             "github": github_resource(config),
             "settings": report_settings(config),
+            **({"narrator": narrator} if narrator is not None else {}),
         },
         executor=executor,
     )

@@ -1,4 +1,4 @@
-"""Resources injected into assets: run-time report settings and the GitHub client."""
+"""Resources injected into assets: run-time report settings, the GitHub client and the optional narrator."""
 
 from __future__ import annotations
 
@@ -114,4 +114,46 @@ def github_resource(config: Config) -> GitHubResource:
         timeout_seconds=gh.timeout_seconds,
         max_retries=gh.max_retries,
         max_wait_seconds=gh.max_wait_seconds,
+    )
+
+
+class NarratorResource(dg.ConfigurableResource):
+    """The optional language-model writer (``[narrator]``); the key comes from ``EnvVar``, never logged."""
+
+    base_url: str
+    model: str
+    api_key: str | None = None
+    api_key_env: str | None = None  # the variable's name, for messages; never its value
+    languages: list[str]
+    timeout_seconds: float = 60.0
+    max_retries: int = 2
+    max_requests: int = 40
+    max_tokens: int = 2000
+    max_wait_seconds: float = 60.0
+    cache_dir: str
+
+    def session(self, log=None):
+        """A ``Narrator`` for one run: the run's request budget starts full here."""
+        from report_pipeline.narrate import AnswerCache, Budget, ChatClient, Narrator
+
+        if self.api_key_env and not self.api_key and log is not None:
+            log.warning(f"narrator: ${self.api_key_env} is not set; asking {self.base_url} without a key")
+        client = ChatClient(
+            base_url=self.base_url, model=self.model, api_key=self.api_key, budget=Budget(self.max_requests),
+            timeout_seconds=self.timeout_seconds, max_retries=self.max_retries, max_tokens=self.max_tokens,
+            max_wait_seconds=self.max_wait_seconds,
+        )
+        return Narrator(client=client, languages=tuple(self.languages), cache=AnswerCache(self.cache_dir))
+
+
+def narrator_resource(config: Config) -> NarratorResource | None:
+    """The narrator resource, or None when ``[narrator]`` is absent (deterministic text only)."""
+    n = config.narrator
+    if n is None:
+        return None
+    key = dg.EnvVar(n.api_key_env) if n.api_key_env and os.environ.get(n.api_key_env) else None
+    return NarratorResource(
+        base_url=n.base_url, model=n.model, api_key=key, api_key_env=n.api_key_env, languages=list(n.languages),
+        timeout_seconds=n.timeout_seconds, max_retries=n.max_retries, max_requests=n.max_requests,
+        max_tokens=n.max_tokens, max_wait_seconds=n.max_wait_seconds, cache_dir=str(config.warehouse_dir),
     )
