@@ -169,3 +169,25 @@ def test_vllm_ascend_model_family_themes_not_routine():
     assert not keys & {"main2main", "vllmcommit", "upgradevllm"}
     themes, _ = _stories("vllm-project/vllm-ascend", "2026-03-09")
     assert "qwen35" in {stories.term_key(t["name"]) for t in themes}
+
+
+def test_bundled_sample_tells_its_stories():
+    """The sample's last two weeks carry a CI migration with fix-ups (reverted the next week),
+    a release train, a new model family and a regression fixed a week after its cause."""
+    from report_pipeline_tests.conftest import SAMPLE
+
+    def week(key: str) -> pd.DataFrame:
+        raw = read_sample_week(SAMPLE, "lumen-ai/lumen", week_window(key, "UTC"))
+        return enrich(raw, load_rule_set("lumen", []), HighlightConfig())
+
+    keys = ["2026-10-19", "2026-10-26", "2026-11-02", "2026-11-09", "2026-11-16"]
+    frames = {k: week(k) for k in keys}
+    burst = [e for e in stories.find_events("2026-11-09", frames["2026-11-09"], frames) if e["type"] == "fixup"]
+    assert len(burst) == 1 and len(burst[0]["prs"]) == 4 and burst[0]["detail"]["hours"] < 3
+    events = stories.find_events("2026-11-16", frames["2026-11-16"], frames)
+    by_type = {e["type"]: e for e in events}
+    assert by_type["release"]["detail"]["versions"] == ["0.14.1", "0.14.2", "0.14.3"]
+    assert by_type["revert"]["prs"][1] == burst[0]["prs"][0]          # the migration itself, a week later
+    assert by_type["regression"]["detail"]["cause"]["week"] == "2026-11-09"
+    themes = stories.find_themes(frames["2026-11-16"], {k: v for k, v in frames.items() if k < "2026-11-16"})
+    assert themes[0]["name"] == "Aurora-2" and len(themes[0]["prs"]) == 5

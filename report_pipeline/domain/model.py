@@ -91,6 +91,7 @@ def build_report_model(
         for number in theme["prs"]:
             by_pr[number]["theme"] = theme["name"]
     events = stories.model_events(_rows(agg, "event"), by_pr)
+    follow_ups = stories.model_follow_ups(_rows(agg, "follow_up"))
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -124,9 +125,11 @@ def build_report_model(
         "trend": _trend(trend_rows),
         "themes": themes,
         "events": events,
-        "follow_ups": stories.model_follow_ups(_rows(agg, "follow_up")),
+        "follow_ups": follow_ups,
         "highlights": [h | {"theme": by_pr.get(h["number"], {}).get("theme")} for h in highlights],
-        "suggestions": suggestions(enriched, dims),
+        # story-tied actions first, then the risk-derived ones for PRs they do not already name
+        "suggestions": _merge_suggestions(stories.story_suggestions(themes, events, follow_ups, by_pr),
+                                          suggestions(enriched, dims)),
         "pull_requests": pull_requests,
     }
 
@@ -187,6 +190,19 @@ def suggestions(enriched: pd.DataFrame, dims: dict[str, list[dict]]) -> list[dic
     if not out:
         out.append({"code": "no_risk", "prs": [], "count": 0})
     return out
+
+
+def _merge_suggestions(specific: list[dict], generic: list[dict], limit: int = 6) -> list[dict]:
+    """Specific suggestions first; a generic one stays only for PRs no specific one names."""
+    named = {p for sg in specific for p in sg["prs"]}
+    rest = []
+    for sg in generic:
+        prs = [p for p in sg["prs"] if p not in named]
+        if sg["code"] == "no_risk" and specific:
+            continue
+        if prs or sg["code"] == "no_risk":
+            rest.append(sg | {"prs": prs, "count": sg["count"] - (len(sg["prs"]) - len(prs))})
+    return (specific + rest)[:limit]
 
 
 def _dimension(agg: pd.DataFrame, section: str) -> list[dict]:

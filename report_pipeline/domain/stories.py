@@ -55,7 +55,7 @@ _BRACKET = re.compile(r"\[([^\]]+)\]|【([^】]+)】")
 _TOKEN = re.compile(r"`[^`]+`|[A-Za-z0-9][A-Za-z0-9_.+\-/]*[A-Za-z0-9+]|[A-Za-z0-9]")
 _VERSIONISH = re.compile(r"^v?\d+([.\-_]\d+)*([a-z]+\d*)?$", re.IGNORECASE)
 # a name rather than an English word: inner capitals, digits, underscores or an acronym
-_ENTITY = re.compile(r".[A-Z]|[A-Za-z]\d|\d[A-Za-z]|_|^[A-Z]{2,}$")
+_ENTITY = re.compile(r".[A-Z]|[A-Za-z]-?\d|\d[A-Za-z]|_|^[A-Z]{2,}$")
 _SERIES = re.compile(r"^\d+/n$|^n/n$", re.IGNORECASE)
 
 
@@ -294,7 +294,7 @@ def _display(forms: Counter | None) -> str:
 
 # ---------------------------------------------------------------- events
 
-_VERSION = r"v?(\d+\.\d+(?:\.\d+)*(?:[-.]?(?:rc|post|dev|alpha|beta|a|b)\d*)?)"
+_VERSION = r"v?(\d+\.\d+(?:\.\d+)*(?:[-.]?(?:rc|post|dev|alpha|beta|a|b)\d*)?)\b"
 _RELEASE_TITLE = [
     re.compile(r"\bbump(?:ing)? (?:the )?version (?:to|->|=>)\s*" + _VERSION, re.IGNORECASE),
     re.compile(r"^\W*(?:\[[^\]]*\]\s*)*(?:chore(?:\([^)]*\))?:\s*)?(?:prepare |cut )?release(?:\([^)]*\))?:?\s+"
@@ -340,7 +340,7 @@ def releases(current: pd.DataFrame) -> list[dict]:
     found = []
     for number, title, merged in zip(current["number"], current["title"], current["merged_at"]):
         version = release_version(title)
-        if version:
+        if version and "dev" not in version.lower():  # a development version bump ships nothing
             found.append((_version_tuple(version), version, int(number), merged))
     if not found:
         return []
@@ -409,6 +409,11 @@ def _paths(files) -> set[str]:
             and not _COMMON_FILE.search(f["path"])}
 
 
+def _code_paths(files) -> set[str]:
+    """Changed paths that tie PRs together: not shared boilerplate, not tests (every fix adds one)."""
+    return {p for p in _paths(files) if not _is_test(p)}
+
+
 def fixup_bursts(current: pd.DataFrame, previous: pd.DataFrame | None = None, taken: set[int] | None = None) -> list[dict]:
     """Changes followed within hours by several fixes touching the same files.
 
@@ -418,7 +423,7 @@ def fixup_bursts(current: pd.DataFrame, previous: pd.DataFrame | None = None, ta
     frames = [current] + ([previous] if previous is not None and len(previous) else [])
     rows = pd.concat(frames, ignore_index=True).drop_duplicates("number").sort_values(["merged_at", "number"])
     this_week = {int(n) for n in current["number"]}
-    records = [(int(r.number), r.merged_at, _paths(r.files), str(r.title or ""), r.kind) for r in rows.itertuples()]
+    records = [(int(r.number), r.merged_at, _code_paths(r.files), str(r.title or ""), r.kind) for r in rows.itertuples()]
     used = set(taken or ())
     touched = Counter(p for r in records for p in r[2])
     candidates = []
@@ -427,9 +432,10 @@ def fixup_bursts(current: pd.DataFrame, previous: pd.DataFrame | None = None, ta
         paths = {p for p in paths if touched[p] <= BURST_SPECIFIC}
         if not paths:
             continue
+        # a fix of this change works mostly on its files, not on one shared file among many
         fixes = [f for f in records[i + 1:]
                  if (f[1] - at).total_seconds() <= BURST_HOURS * 3600 and f[0] in this_week
-                 and paths & f[2] and (f[4] in ("bugfix", "revert") or _FIXLIKE.search(f[3]))]
+                 and len(paths & f[2]) * 2 >= len(f[2]) > 0 and (f[4] in ("bugfix", "revert") or _FIXLIKE.search(f[3]))]
         if len(fixes) >= BURST_MIN:
             candidates.append((num, at, fixes, paths))
     out = []
@@ -512,24 +518,27 @@ def _status(number: int, paths: set[str], current: pd.DataFrame, reverted: Mappi
     code = {p for p in paths if not _is_test(p) and touched[p] <= 2}
     stems = {re.sub(r"\.\w+$", "", p.rsplit("/", 1)[-1]) for p in paths if not _is_test(p)}
     stems = {s for s in stems if len(s) >= 4 and s not in ("__init__", "utils", "index", "main", "config")}
-    tests, fixes = [], []
+    tests, fixes, touches = [], [], []
     for pr in current.itertuples():
         mine = _paths(pr.files)
         mentions = bool(re.search(rf"#{number}\b", f"{pr.title} {pr.body if isinstance(pr.body, str) else ''}"))
         test_files = [p for p in mine if _is_test(p)]
-        if pr.kind == "bugfix" and (mentions or code & mine):
+        if pr.kind == "bugfix" and mentions:
             fixes.append(int(pr.number))
+        elif pr.kind == "bugfix" and code & mine:
+            touches.append(int(pr.number))
         elif test_files and (mentions or any(s in t.rsplit("/", 1)[-1] for s in stems for t in test_files)):
             tests.append(int(pr.number))
-    if fixes:
-        return "fixed_again", sorted(fixes)[:4]
-    if tests:
-        return "test_added", sorted(tests)[:4]
+    for status, found in (("fixed_again", fixes), ("test_added", tests), ("touched_by_fix", touches)):
+        if found:
+            return status, sorted(found)[:4]
     return "open", []
 
 
 def _is_test(path: str) -> bool:
-    return bool(re.search(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*$|_test\.\w+$|\.test\.\w+$", path))
+    # test code, not a CI workflow that happens to be named "..._test.yaml"
+    return bool(re.search(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.(py|rs|go|cc?|cpp|[jt]sx?)$"
+                          r"|[_.]test\.(py|rs|go|cc?|cpp|[jt]sx?)$", path))
 
 
 # ---------------------------------------------------------------- aggregate rows
@@ -549,6 +558,8 @@ def story_rows(week: str, current: pd.DataFrame, history: Mapping[str, pd.DataFr
     for e in events:
         rows.append(_story_row("event", e["type"], week, e["prs"], e["detail"]))
     previous = history.get(_shift(week, -1))
+    if previous is not None and len(previous):  # a flagged PR reverted within its own week is no open item
+        events = events + reverts(_shift(week, -1), previous, {k: v for k, v in history.items() if k < _shift(week, -1)})
     for f in follow_ups(current, previous, events):
         rows.append(_story_row("follow_up", f["status"], week, [f["number"]] + f["by"],
                                {"title": f["title"], "risks": f["risks"]}))
@@ -639,7 +650,7 @@ def model_themes(rows: pd.DataFrame, prs: Mapping[int, dict]) -> list[dict]:
     taken = {p for t in found for p in t["prs"]}
     by_module: dict[str, list[int]] = defaultdict(list)
     for number, pr in prs.items():
-        if number in taken:
+        if number in taken or pr.get("kind") == "release":  # releases are told as an event
             continue
         code = [m for m in pr.get("modules") or [] if m not in AUXILIARY]
         if code:
@@ -723,4 +734,31 @@ def model_follow_ups(rows: pd.DataFrame) -> list[dict]:
         numbers = [int(p) for p in row["prs"]]
         out.append({"number": numbers[0], "title": detail.get("title", ""), "risks": detail.get("risks", []),
                     "status": row["key"], "by": numbers[1:], "gist": pr_gist(detail.get("title", ""), "")})
+    return out
+
+
+def story_suggestions(themes: list[dict], events: list[dict], follow_ups: list[dict],
+                      prs: Mapping[int, dict]) -> list[dict]:
+    """Actions a lead can assign on Monday, each tied to this week's PRs (most specific first)."""
+    out = []
+    for e in events:
+        if e["type"] == "regression":
+            out.append({"code": "regression_test", "prs": e["prs"][:2], "count": 2})
+        elif e["type"] == "revert" and e.get("reverts"):
+            out.append({"code": "reland_plan", "prs": e["prs"][:2], "count": 2})
+        elif e["type"] == "fixup":
+            ci = all(f.startswith((".github/", ".buildkite/", ".gitlab", "ci/", "docker")) for f in e.get("files") or [])
+            out.append({"code": "stabilise_ci" if ci else "fixup_review", "prs": e["prs"], "count": len(e["prs"])})
+        elif e["type"] == "release" and e.get("count", 0) >= 3:
+            out.append({"code": "release_train", "prs": e["prs"], "count": e["count"]})
+    for th in themes:
+        if th.get("basis") == "module":
+            continue
+        untested = [p for p in th["prs"] if p in prs and "missing_tests" in (prs[p].get("risks") or [])
+                    and prs[p].get("kind") in ("feature", "performance", "refactor", "bugfix")]
+        if untested:
+            out.append({"code": "theme_tests", "prs": untested[:6], "count": len(untested), "theme": th["name"]})
+    still_open = [f["number"] for f in follow_ups if f["status"] == "open"]
+    if still_open:
+        out.append({"code": "follow_up_open", "prs": still_open, "count": len(still_open)})
     return out
