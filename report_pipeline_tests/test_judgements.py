@@ -297,3 +297,58 @@ def test_classify_errors_are_one_line(capsys, tmp_path):
                         ([str(SAMPLE), "--repo", "a/b"], "holds no PR of a/b")):
         rc, rows, err = _classify_lines(capsys, *argv)
         assert rc == 2 and rows == [] and words in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- people
+
+def test_bots_and_unknown_authors_are_not_contributors(default):
+    from report_pipeline.domain.aggregate import aggregate_week
+
+    rows = []
+    authors = ["alice", "alice", "bob", "dependabot[bot]", "renovate", "ci-helper", None, "ghost"]
+    for i, author in enumerate(authors, start=1):
+        row = pr(i, f"Fix thing {i}", [f(f"src/pkg/m{i}.py")])
+        row["author"] = author
+        row["author_association"] = "FIRST_TIME_CONTRIBUTOR" if author in ("bob", "renovate") else "MEMBER"
+        rows.append(row)
+    raw = frame(*rows).assign(author_type=["User", "User", "User", None, None, "Bot", None, None])
+    enriched = enrich(raw, default, HighlightConfig())
+    assert enriched["is_bot"].tolist() == [False, False, False, True, True, True, False, False]
+    agg = aggregate_week("2026-04-13", enriched)
+    summary = agg[agg["section"] == "summary"].set_index("key")["value"]
+    assert summary["author_count"] == 2 and summary["first_time_author_count"] == 1
+    assert summary["bot_pr_count"] == 3 and summary["unknown_author_pr_count"] == 2
+    authors = agg[agg["section"] == "author"]
+    assert authors["key"].tolist() == ["alice", "bob"]
+    bots = agg[agg["section"] == "bot"]
+    assert sorted(bots["key"]) == ["ci-helper", "dependabot[bot]", "renovate"]
+
+
+# --------------------------------------------------------------------------- modules
+
+@pytest.mark.parametrize(("repo", "path", "module"), [
+    ("fastapi/fastapi", "fastapi/routing.py", "routing"),
+    ("fastapi/fastapi", "fastapi/security/oauth2.py", "security"),
+    ("fastapi/fastapi", "fastapi/__init__.py", None),
+    ("pola-rs/polars", "py-polars/polars/dataframe/frame.py", "dataframe"),
+    ("pola-rs/polars", "py-polars/src/polars/lazyframe/frame.py", "lazyframe"),
+    ("pola-rs/polars", "crates/polars-core/src/frame/mod.rs", "polars-core"),
+    ("vllm-project/vllm-ascend", "vllm_ascend/worker/model_runner_v1.py", "worker"),
+    ("astral-sh/uv", "crates/uv-python/download-metadata.json", "uv-python"),
+    ("astral-sh/uv", "crates/uv/src/commands/project/lock.rs", "commands"),
+    ("acme/tool", ".config/nextest.toml", None),
+    ("acme/tool", "setup_helpers.py", None),
+])
+def test_module_names_a_reader_recognises(default, repo, path, module):
+    assert default.module_for(path, repo) == module
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_capped_module_table_says_how_many_more(lang):
+    model = report_model()
+    base = model["modules"][0]
+    model["modules"] = [dict(base, key=f"area{i:02d}", count=20 - i) for i in range(20)]
+    md = render_markdown(model, lang)
+    assert "area14" in md and "area15" not in md
+    assert ("and 5 more modules" if lang == "en" else "另有 5 个模块") in md
+    assert ("and 5 more modules" if lang == "en" else "另有 5 个模块") in render_html(model, lang)

@@ -19,7 +19,7 @@ from report_pipeline.schema import RISKS
 
 AGGREGATES_SCHEMA = pa.schema(
     [
-        # summary | kind | tag | module | risk | hot_file | author | trend | theme | event | follow_up
+        # summary | kind | tag | module | risk | hot_file | author | bot | trend | theme | event | follow_up
         pa.field("section", pa.string()),
         pa.field("key", pa.string()),
         pa.field("week", pa.string()),  # the week the figure describes (trend rows: an earlier week)
@@ -48,6 +48,8 @@ SUMMARY_KEYS = (
     "changed_files",
     "author_count",
     "first_time_author_count",
+    "bot_pr_count",  # PRs by bots (enrich.is_bot_author): counted apart, never contributors
+    "unknown_author_pr_count",  # PRs without a known author (deleted account "ghost", no login): no person
 )
 FIRST_TIME = {"FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER"}
 TRAILING_WEEKS = 4
@@ -139,10 +141,11 @@ def summary_figures(df: pd.DataFrame | None) -> dict[str, float | None]:
     """Headline figures of one week's enriched PRs."""
     if df is None or len(df) == 0:
         return {k: 0 for k in SUMMARY_KEYS} | {"mean_score": None, "first_time_author_count": None}
+    people = author_kinds(df)
     authors = df["author"].fillna("").astype(str)
     assoc = df["author_association"] if "author_association" in df else pd.Series([None] * len(df))
     known = assoc.notna().any()
-    first_time = {a for a, s in zip(authors, assoc) if s in FIRST_TIME and a}
+    first_time = {a for a, s, who in zip(authors, assoc, people) if s in FIRST_TIME and who == "person"}
     paths = set()
     for files in df["files"]:
         for f in files or ():
@@ -154,9 +157,30 @@ def summary_figures(df: pd.DataFrame | None) -> dict[str, float | None]:
         "additions": int(df["additions"].fillna(0).sum()),
         "deletions": int(df["deletions"].fillna(0).sum()),
         "changed_files": len(paths),
-        "author_count": len({a for a in authors if a}),
+        "author_count": len({a for a, who in zip(authors, people) if who == "person"}),
         "first_time_author_count": len(first_time) if known else None,
+        "bot_pr_count": people.count("bot"),
+        "unknown_author_pr_count": people.count("unknown"),
     }
+
+
+# GitHub shows a deleted account as "ghost"; many PRs by it are not one person's work
+_UNKNOWN_AUTHORS = frozenset({"", "ghost", "unknown", "none", "null"})
+
+
+def author_kinds(df: pd.DataFrame) -> list[str]:
+    """Per PR: ``"bot"`` (the enriched ``is_bot`` flag, or a ``[bot]`` login), ``"unknown"`` or ``"person"``."""
+    flags = df["is_bot"].tolist() if "is_bot" in df else [None] * len(df)
+    out = []
+    for author, flag in zip(df["author"], flags):
+        name = author.strip() if isinstance(author, str) else ""
+        if flag is True or (flag is None and name.lower().endswith("[bot]")):
+            out.append("bot")
+        elif name.lower() in _UNKNOWN_AUTHORS:
+            out.append("unknown")
+        else:
+            out.append("person")
+    return out
 
 
 def hot_files(df: pd.DataFrame, week: str, limit: int = HOT_FILES) -> list[dict]:
@@ -183,18 +207,26 @@ def hot_files(df: pd.DataFrame, week: str, limit: int = HOT_FILES) -> list[dict]
 
 
 def _authors(df: pd.DataFrame, week: str) -> list[dict]:
+    """``author`` rows for people (most PRs first), then ``bot`` rows: bots are never contributors."""
     prs: dict[str, list[int]] = defaultdict(list)
+    bots: dict[str, list[int]] = defaultdict(list)
     first: dict[str, bool | None] = {}
     assoc = df["author_association"] if "author_association" in df else [None] * len(df)
-    for number, author, association in zip(df["number"], df["author"], assoc):
-        name = author if isinstance(author, str) and author else "unknown"
+    for number, author, association, who in zip(df["number"], df["author"], assoc, author_kinds(df)):
+        if who == "bot":
+            bots[author.strip()].append(int(number))
+        if who != "person":  # unknown authors are not one person called "ghost"
+            continue
+        name = author.strip()
         prs[name].append(int(number))
         if association is None or (isinstance(association, float) and math.isnan(association)):
             first.setdefault(name, None)
         else:
             first[name] = bool(first.get(name)) or association in FIRST_TIME
     ranked = sorted(prs, key=lambda a: (-len(prs[a]), a.lower()))
-    return [_row("author", a, week, len(prs[a]), prs=sorted(prs[a]), first_time=first.get(a)) for a in ranked]
+    rows = [_row("author", a, week, len(prs[a]), prs=sorted(prs[a]), first_time=first.get(a)) for a in ranked]
+    return rows + [_row("bot", b, week, len(bots[b]), prs=sorted(bots[b]))
+                   for b in sorted(bots, key=lambda b: (-len(bots[b]), b.lower()))]
 
 
 def _counts(df: pd.DataFrame | None, column: str) -> tuple[Counter, dict[str, list[int]]]:

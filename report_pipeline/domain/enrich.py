@@ -134,8 +134,8 @@ class FileFacts:
     has_tests: bool = False
 
 
-def read_files(files: list, rules: RuleSet) -> FileFacts:
-    """Categories, modules, core areas and line counts of one PR's files."""
+def read_files(files: list, rules: RuleSet, repo: str | None = None) -> FileFacts:
+    """Categories, modules, core areas and line counts of one PR's files (``repo``: owner/name)."""
     facts = FileFacts()
     renames = 0
     for f in files:
@@ -147,8 +147,9 @@ def read_files(files: list, rules: RuleSet) -> FileFacts:
         info = rules.path_info(path)
         facts.flags.append(info.flags)
         facts.any_flags |= info.flags
-        if info.module is not None and info.module not in facts.modules:
-            facts.modules.append(info.module)
+        module = rules.module_for(path, repo) if info.fallback else info.module
+        if module is not None and module not in facts.modules:
+            facts.modules.append(module)
         lines = (_as_int(f.get("additions")) or 0) + (_as_int(f.get("deletions")) or 0)
         facts.file_lines += lines
         if not info.flags & (GENERATED | DOCS):
@@ -532,7 +533,8 @@ def enrich_one(row: dict, rules: RuleSet) -> dict:
     title = row["title"] if isinstance(row.get("title"), str) else ""
     parts = parse_title(title)
     labels = _labels(row.get("labels"))
-    facts = read_files(_as_list(row.get("files")), rules)
+    repo = row.get("repo")
+    facts = read_files(_as_list(row.get("files")), rules, repo if isinstance(repo, str) else None)
     adds, dels = _as_int(row.get("additions")), _as_int(row.get("deletions"))
     total_lines = (adds or 0) + (dels or 0) if adds is not None or dels is not None else facts.file_lines
     nfiles = _as_int(row.get("changed_files"))
@@ -568,7 +570,7 @@ def enrich_detailed(
     for f in RAW_SCHEMA:  # tolerate frames that lack optional columns
         if f.name not in df.columns:
             df[f.name] = None
-    columns = ["title", "body", "labels", "files", "additions", "deletions", "changed_files",
+    columns = ["repo", "title", "body", "labels", "files", "additions", "deletions", "changed_files",
                "review_count", "comment_count", "author"]
     values = {name: df[name].tolist() for name in columns}
     values["author_type"] = df["author_type"].tolist() if "author_type" in df.columns else [None] * len(df)

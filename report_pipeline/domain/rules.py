@@ -8,6 +8,7 @@ override its parent. Every problem is reported at load time as ``FILE: KEY: prob
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -81,6 +82,7 @@ class PathInfo:
     module: str | None
     flags: int  # CAT_BIT bits
     core: tuple[str, ...]  # core areas hit
+    fallback: bool = False  # the module name came from module_fallback, not from [modules] or a category
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,7 @@ class RuleSet:
     _module_names: dict[str, str] = field(repr=False, compare=False, default_factory=dict)
     _fallback: tuple[tuple[re.Pattern, str], ...] = field(repr=False, compare=False, default=())
     _cache: dict[str, PathInfo] = field(repr=False, compare=False, default_factory=dict)
+    _module_cache: dict[tuple[str, str], str | None] = field(repr=False, compare=False, default_factory=dict)
 
     def path_info(self, path: str) -> PathInfo:
         """Module, category flags and core areas of ``path`` (memoised: paths repeat a lot)."""
@@ -147,13 +150,27 @@ class RuleSet:
             m = self._module_re.fullmatch(p)
             if m is not None:
                 module = self._module_names[m.lastgroup]
-        if module is None:
-            for rx, template in self._fallback:
-                m = rx.fullmatch(p)
-                if m is not None:
-                    module = template.format(**m.groupdict())
-                    break
-        return PathInfo(module, flags, core)
+        if module is not None:
+            return PathInfo(module, flags, core)
+        for rx, template in self._fallback:
+            m = rx.fullmatch(p)
+            if m is not None:
+                name = template.format(**m.groupdict())
+                # ".config", ".gemini": hidden tool folders are no product area
+                return PathInfo(None if name.startswith(".") else name, flags, core, fallback=True)
+        return PathInfo(None, flags, core)
+
+    def module_for(self, path: str, repo: str | None) -> str | None:
+        """The module of ``path`` in repository ``repo`` (``owner/name``): a fallback name that is
+        the package's own name ("fastapi", "vllm_ascend", "py-polars") gives way to the folder or
+        file below it, which is what a reader of the report recognises."""
+        info = self.path_info(path)
+        if not info.fallback or info.module is None or not repo:
+            return info.module
+        key = (path, repo)
+        if key not in self._module_cache:
+            self._module_cache[key] = _below_package(path, info.module, _package_names(repo))
+        return self._module_cache[key]
 
     def platform_named_in(self, text: str) -> str | None:
         """The declared platform (``[platforms]``) whose word appears in ``text``, or None."""
@@ -168,6 +185,40 @@ class RuleSet:
     def modules_of(self, path: str) -> str | None:
         """The module ``path`` belongs to, or None."""
         return self.path_info(path).module
+
+
+_GENERIC_DIRS = frozenset({"src", "lib", "python", "pkg", "source", "sources"})
+# a package's entry files name no area of it
+_ENTRY_FILES = frozenset({"__init__", "__main__", "lib", "main", "mod", "index", "_version", "version"})
+
+
+def _norm_name(name: str) -> str:
+    n = name.lower().replace("_", "-")
+    for affix in ("py-", "python-"):
+        n = n.removeprefix(affix)
+    return n.removesuffix("-py")
+
+
+@functools.lru_cache(maxsize=256)
+def _package_names(repo: str) -> frozenset[str]:
+    """Names the repository's own package goes by: "pola-rs/polars" -> {"polars"}."""
+    name = repo.rsplit("/", 1)[-1]
+    return frozenset({_norm_name(name), _norm_name(name).replace("-", "")})
+
+
+def _below_package(path: str, module: str, packages: frozenset[str]) -> str | None:
+    if _norm_name(module) not in packages and _norm_name(module).replace("-", "") not in packages:
+        return module
+    segments = path.lstrip("/").split("/")
+    try:
+        rest = segments[segments.index(module) + 1:]
+    except ValueError:
+        return module
+    rest = [s for s in rest[:-1] if s.lower() not in _GENERIC_DIRS and _norm_name(s) not in packages] + rest[-1:]
+    if len(rest) > 1:
+        return None if rest[0].startswith(".") else rest[0]
+    stem = rest[0].split(".", 1)[0] if rest else ""
+    return None if not stem or stem.lower() in _ENTRY_FILES or stem.startswith(".") else stem
 
 
 # --------------------------------------------------------------------------- globs
