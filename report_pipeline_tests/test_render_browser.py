@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from report_pipeline.domain.render import render_html, strings
+from report_pipeline.domain.render import render_html, render_index, strings
 from report_pipeline_tests.report_model_fixture import report_model
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -82,3 +82,47 @@ def test_clicking_a_header_sorts_the_table(tmp_path):
     numbers = [int(n) for n in re.findall(r'<td class="num" data-v="(\d+)"><a ', body)]
     assert numbers == sorted(numbers) and len(numbers) == 30
     assert _page_errors(stderr) == []
+
+
+# Headless Chromium will not make a window narrower than 500 px, so the page is measured inside
+# a 390 px iframe. The copy drops the report's CSP (which rightly forbids foreign scripts) so that
+# the probe can report the document's scroll width to the parent page.
+_PROBE = ("<script>window.addEventListener('load',function(){var d=document.documentElement;"
+          "parent.postMessage(d.scrollWidth+'/'+d.clientWidth,'*');});</script></body>")
+
+
+def _document_width(tmp_path: Path, html: str, width: int) -> tuple[int, int]:
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html).replace("</body>", _PROBE)
+    _write(tmp_path, "child.html", html)
+    parent = _write(tmp_path, "frame.html", (
+        f'<!DOCTYPE html><body style="margin:0"><iframe src="child.html" style="width:{width}px;height:900px;'
+        'border:0"></iframe><script>window.addEventListener("message",function(e){'
+        'document.body.setAttribute("data-m",e.data);});</script></body>'))
+    dom, stderr = _chromium(tmp_path, parent, "--allow-file-access-from-files", "--virtual-time-budget=3000",
+                            "--dump-dom", width=800, height=900)
+    found = re.search(r'data-m="(\d+)/(\d+)"', dom)
+    assert found, stderr[-2000:]
+    return int(found.group(1)), int(found.group(2))
+
+
+def _index_html() -> str:
+    entries = [{"repository": "lumen-ai/lumen", "week": f"2026-11-{d:02d}", "iso": f"2026-W{44 + i}", "pr_count": 62,
+                "highlight_count": 6, "json": f"lumen-ai/lumen/2026-11-{d:02d}.json",
+                "links": {lang: {"md": f"lumen-ai/lumen/2026-11-{d:02d}.{lang}.md",
+                                 "html": f"lumen-ai/lumen/2026-11-{d:02d}.{lang}.html"} for lang in ("en", "zh")}}
+               for i, d in enumerate((2, 9, 16))]
+    return render_index(entries)
+
+
+@pytest.mark.parametrize("page", ["en", "zh", "index"])
+def test_no_horizontal_scroll_on_a_phone(tmp_path, page):
+    html = _index_html() if page == "index" else render_html(report_model(), page, {"zh" if page == "en" else "en": "x.html"})
+    scroll, client = _document_width(tmp_path, html, 390)
+    assert scroll == client, f"{page}: document {scroll}px wide in a {client}px viewport"
+
+
+def test_narrow_check_catches_an_overflow(tmp_path):
+    # negative control: a fixed-width block must make the check fail
+    html = render_html(report_model(), "en").replace("</main>", '<div style="width:700px">wide</div></main>')
+    scroll, client = _document_width(tmp_path, html, 390)
+    assert scroll > client
