@@ -93,7 +93,7 @@ def test_without_narrator_nothing_changes_and_openai_is_not_imported(tmp_path):
         "from report_pipeline_tests.report_model_fixture import report_model\n"
         f"cfg = load_config({str(PROJECT / 'report_pipeline.toml')!r})\n"
         "defs = build_definitions(cfg)\n"
-        "assert 'narrator' not in defs.resources\n"
+        "assert defs.resources['narrator'].session() is None\n"
         f"rows = publish_report(report_model(), __import__('pathlib').Path({str(tmp_path)!r}), ('en', 'zh'))\n"
         "model = json.load(open([r['path'] for r in rows if r['format'] == 'json'][0]))\n"
         "assert 'narration' not in model\n"

@@ -20,7 +20,6 @@ def build_definitions(config: Config, executor: dg.ExecutorDefinition = dg.in_pr
     """
     partitions = build_partitions(config)
     job = build_job()
-    narrator = narrator_resource(config)
     return dg.Definitions(
         assets=build_assets(partitions, config),
         jobs=[job],
@@ -30,7 +29,7 @@ def build_definitions(config: Config, executor: dg.ExecutorDefinition = dg.in_pr
             "warehouse": WarehouseResource(base_path=str(config.warehouse_dir)),
             "github": github_resource(config),
             "settings": report_settings(config),
-            **({"narrator": narrator} if narrator is not None else {}),
+            "narrator": narrator_resource(config),
         },
         executor=executor,
     )

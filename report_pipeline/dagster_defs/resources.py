@@ -118,22 +118,29 @@ def github_resource(config: Config) -> GitHubResource:
 
 
 class NarratorResource(dg.ConfigurableResource):
-    """The optional language-model writer (``[narrator]``); the key comes from ``EnvVar``, never logged."""
+    """The optional language-model writer (``[narrator]``); the key comes from ``EnvVar``, never logged.
 
-    base_url: str
-    model: str
+    Without ``[narrator]`` it is registered switched off (``enabled`` false): ``session`` is None,
+    nothing is asked and the ``openai`` package is never imported.
+    """
+
+    enabled: bool = False
+    base_url: str = ""
+    model: str = ""
     api_key: str | None = None
     api_key_env: str | None = None  # the variable's name, for messages; never its value
-    languages: list[str]
+    languages: list[str] = []
     timeout_seconds: float = 60.0
     max_retries: int = 2
     max_requests: int = 40
     max_tokens: int = 2000
     max_wait_seconds: float = 60.0
-    cache_dir: str
+    cache_dir: str = ""
 
     def session(self, log=None):
-        """A ``Narrator`` for one run: the run's request budget starts full here."""
+        """A ``Narrator`` for one run (its request budget starts full here); None when switched off."""
+        if not self.enabled:
+            return None
         from report_pipeline.narrate import AnswerCache, Budget, ChatClient, Narrator
 
         if self.api_key_env and not self.api_key and log is not None:
@@ -146,14 +153,14 @@ class NarratorResource(dg.ConfigurableResource):
         return Narrator(client=client, languages=tuple(self.languages), cache=AnswerCache(self.cache_dir))
 
 
-def narrator_resource(config: Config) -> NarratorResource | None:
-    """The narrator resource, or None when ``[narrator]`` is absent (deterministic text only)."""
+def narrator_resource(config: Config) -> NarratorResource:
+    """The narrator resource; switched off when ``[narrator]`` is absent (deterministic text only)."""
     n = config.narrator
     if n is None:
-        return None
+        return NarratorResource()
     key = dg.EnvVar(n.api_key_env) if n.api_key_env and os.environ.get(n.api_key_env) else None
     return NarratorResource(
-        base_url=n.base_url, model=n.model, api_key=key, api_key_env=n.api_key_env, languages=list(n.languages),
+        enabled=True, base_url=n.base_url, model=n.model, api_key=key, api_key_env=n.api_key_env, languages=list(n.languages),
         timeout_seconds=n.timeout_seconds, max_retries=n.max_retries, max_requests=n.max_requests,
         max_tokens=n.max_tokens, max_wait_seconds=n.max_wait_seconds, cache_dir=str(config.warehouse_dir),
     )

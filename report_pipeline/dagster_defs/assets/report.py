@@ -6,7 +6,7 @@ import pandas as pd
 from report_pipeline.config import Config
 from report_pipeline.dagster_defs.assets._common import for_partition, output_value, run_partitions
 from report_pipeline.dagster_defs.assets._records import stop_if_blocked, week_checks
-from report_pipeline.dagster_defs.resources import ReportSettings
+from report_pipeline.dagster_defs.resources import NarratorResource, ReportSettings
 from report_pipeline.domain.model import build_report_model
 from report_pipeline.domain.quality import merged_outside, report_vs_aggregates
 from report_pipeline.publish import publish_report, rebuild_index
@@ -50,15 +50,13 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
         ),
         backfill_policy=dg.BackfillPolicy.single_run(),
         check_specs=_checks(partitions),
-        # the narrator is optional: without [narrator] the asset neither needs nor imports it
-        required_resource_keys={"narrator"} if config.narrator is not None else None,
     )
     def weekly_report(
-        context: dg.AssetExecutionContext, settings: ReportSettings,
+        context: dg.AssetExecutionContext, settings: ReportSettings, narrator: NarratorResource,
         weekly_aggregates, enriched_pull_requests, highlight_reviews,
     ):
         models, figures, outside = {}, {}, {}
-        narrator = context.resources.narrator.session(context.log) if config.narrator is not None else None
+        narrating = narrator.session(context.log)  # None without [narrator]
         for key, repo_name, week in run_partitions(context):
             window = week_window(week, config.timezone)
             aggregates = for_partition(weekly_aggregates, key)
@@ -74,8 +72,8 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
             stop_if_blocked(context, "report_prs_inside_week", outside, NOT_PUBLISHED)
         results = {}
         for key, model in models.items():
-            if narrator is not None:  # only weeks that passed the checks; never raises, deterministic on failure
-                model = narrator.narrate(model, log=context.log)
+            if narrating is not None:  # only weeks that passed the checks; never raises, deterministic on failure
+                model = narrating.narrate(model, log=context.log)
             rows = publish_report(model, settings.output_path, settings.language_tuple)
             results[key] = pd.DataFrame(rows)
             context.add_asset_metadata(_week_metadata(rows), partition_key=key)
