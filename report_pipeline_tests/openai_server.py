@@ -146,6 +146,6 @@ def good_answer(sheet: dict, language: str) -> dict:
             else f"#{h['number']} is a {h['kind']} change by {h['author']}. It scored {h['score']}.")
     for sg in sheet["suggestions"]:
         cite = f"#{sg['prs'][0]}" if sg["prs"] else ""
-        out["suggestions"][sg["code"]] = ((f"请跟进 {cite}。" if cite else "除常规评审外无需跟进。") if zh
+        out["suggestions"][sg["key"]] = ((f"请跟进 {cite}。" if cite else "除常规评审外无需跟进。") if zh
                                           else (f"Follow up on {cite}." if cite else "Nothing beyond the usual review."))
     return out

@@ -76,7 +76,8 @@ def test_a_week_is_narrated_through_dagster(project, monkeypatch, capsys):
     model = _report(project)
     narration = model["narration"]
     assert narration["model"] == "test-model"
-    assert narration["languages"]["en"]["status"] == "model"
+    kept = {k: s["reason"] for k, s in narration["languages"]["en"]["sections"].items() if s["by"] != "model"}
+    assert kept == {} and narration["languages"]["en"]["status"] == "model"
     assert narration["languages"]["zh"] == {"status": "deterministic", "reason": "server error (HTTP 500); gave up after 1 attempt",
                                             "cached": False, "sections": {}}
     # the English answer is cached in the warehouse, keyed by model, prompt version and fact sheet

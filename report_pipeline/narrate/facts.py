@@ -34,8 +34,10 @@ def fact_sheet(model: dict) -> dict:
         "highlights": [_highlight(h) for h in model.get("highlights") or []],
         "risks": [{**_share_item(r, "risk"), "prs": _refs(r.get("prs"), prs)} for r in _active(model.get("risks"))],
         "movements": [_movement(mv) for mv in model.get("movements") or []],
-        "suggestions": [{"code": s.get("code"), "count": s.get("count"), "prs": _refs(s.get("prs"), prs)}
-                        for s in model.get("suggestions") or []],
+        "follow_ups": [{"number": f.get("number"), "title": f.get("title"), "risks": f.get("risks") or [],
+                        "status": f.get("status"), "by": _refs(f.get("by"), prs)} for f in model.get("follow_ups") or []],
+        "suggestions": [_suggestion(s, key, prs) for s, key in zip(model.get("suggestions") or [],
+                                                                   suggestion_keys(model.get("suggestions") or []))],
     }
     if isinstance(model.get("flow"), dict):
         sheet["flow"] = model["flow"]  # flow figures and deltas, as the model states them
@@ -52,6 +54,27 @@ def sheet_hash(sheet: dict) -> str:
 def theme_names(model: dict) -> list[str]:
     """The names of the themes the sheet (and so the narration) covers, in report order."""
     return [t["name"] for t in _themes(model, _pr_index(model))]
+
+
+def suggestion_keys(suggestions: list[dict]) -> list[str]:
+    """One key per suggestion: its code, plus its theme or a counter when the code repeats."""
+    keys: list[str] = []
+    for sg in suggestions:
+        key = str(sg.get("code"))
+        if sg.get("theme"):
+            key += f"/{sg['theme']}"
+        while key in keys:
+            key += "+"
+        keys.append(key)
+    return keys
+
+
+def _suggestion(sg: dict, key: str, prs: dict[int, dict]) -> dict:
+    item = {"key": key, "code": sg.get("code"), "count": sg.get("count"),
+            "prs": _refs(sg.get("prs"), prs, keep_unknown=True)}  # may name an earlier week's PR (re-land, follow-up)
+    if sg.get("theme"):
+        item["theme"] = sg["theme"]
+    return item
 
 
 def _summary(s: dict) -> dict:
@@ -114,6 +137,9 @@ def _highlight(h: dict) -> dict:
         item["fixes_issues"] = list(digest["fixes"])
     if digest.get("tested") is not None:
         item["tested"] = digest["tested"]
+    reasons = [r.get("reason") for r in h.get("risk_reasons") or [] if isinstance(r, dict) and r.get("reason")]
+    if reasons:
+        item["risk_reasons"] = reasons
     return item
 
 
@@ -140,16 +166,17 @@ def _refs(numbers, prs: dict[int, dict], keep_unknown: bool = False) -> list[int
 def _cited(sheet: dict, prs: dict[int, dict]) -> list[dict]:
     """Every PR the sheet names, once, as {number, title, kind}: the kind is what a sentence may call it."""
     numbers: list[int] = []
-    for group in ("themes", "events", "risks", "suggestions"):
+    for group in ("themes", "events", "risks", "suggestions", "follow_ups"):
         for item in sheet[group]:
-            numbers += item.get("prs") or []
-    numbers += [h["number"] for h in sheet["highlights"]]
+            numbers += item.get("prs") or item.get("by") or []
+    numbers += [h["number"] for h in sheet["highlights"]] + [f["number"] for f in sheet["follow_ups"]]
+    earlier = {f["number"]: f.get("title") for f in sheet["follow_ups"]}
     out = []
-    for n in dict.fromkeys(numbers):
+    for n in dict.fromkeys(n for n in numbers if isinstance(n, int)):
         pr = prs.get(n)
-        # an earlier week's PR an event links to: its title only, no kind known this week
-        out.append({"number": n, "title": pr.get("title") or "", "kind": pr.get("kind") or "chore"} if pr
-                   else {"number": n, "earlier_week": True})
+        # an earlier week's PR (an event's cause, a follow-up): its title when known, no kind this week
+        out.append({"number": n, "title": pr.get("title") or "", "kind": pr.get("kind") or "unclassified"} if pr
+                   else {"number": n, "earlier_week": True, **({"title": earlier[n]} if earlier.get(n) else {})})
     return out
 
 

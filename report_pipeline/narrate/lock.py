@@ -51,6 +51,7 @@ KIND_WORDS = {
         "revert": r"revert(s|ed|ing)?|roll(s|ed)? back|rollback",
         "dependencies": r"bump(s|ed)?|upgrad(e|es|ed|ing)|dependenc(y|ies)",
         "ci/build": r"CI|build(s)?|workflows?",
+        "release": r"release(s|d)?|ship(s|ped)?",
     },
     "zh": {
         "bugfix": r"修复|修正|缺陷|问题修复",
@@ -62,6 +63,7 @@ KIND_WORDS = {
         "revert": r"回滚|撤销|回退",
         "dependencies": r"升级|依赖",
         "ci/build": r"CI|构建|流水线",
+        "release": r"发布|发版",
     },
 }
 _KIND_RE = {
@@ -137,7 +139,7 @@ class FactIndex:
             found = next((h for h in sheet.get("highlights") or [] if str(h.get("number")) == key), None)
             return None if found is None else {found["number"], *(found.get("fixes_issues") or [])}
         if kind == "suggestion":
-            found = next((s for s in sheet.get("suggestions") or [] if s.get("code") == key), None)
+            found = next((s for s in sheet.get("suggestions") or [] if s.get("key") == key), None)
             return None if found is None else set(found.get("prs") or [])
         return None
 
@@ -260,4 +262,4 @@ def sections_in(sheet: dict) -> Iterable[str]:
     for h in sheet.get("highlights") or []:
         yield f"highlight:{h['number']}"
     for s in sheet.get("suggestions") or []:
-        yield f"suggestion:{s['code']}"
+        yield f"suggestion:{s['key']}"

@@ -23,6 +23,13 @@ SUGGESTION_MEANINGS = {
     "large_change_followup": "very large changes: watch for regressions, split follow-ups",
     "bugfix_surge": "bug fixes rose: look for a common root cause",
     "no_risk": "no risk flagged: nothing beyond the usual review",
+    "regression_test": "a fix (first PR) repaired a regression from the second PR: add a regression test there",
+    "reland_plan": "the first PR reverted the second: agree a re-land plan (fix, test, reviewer)",
+    "stabilise_ci": "a CI change (first PR) needed follow-up fixes (the others): write down what the setup needs",
+    "fixup_review": "fixes to the same files followed the first PR within hours: review it again",
+    "release_train": "several releases shipped: check changelogs, consider batching patch releases",
+    "theme_tests": "the theme's PRs landed without tests: add tests before the next release",
+    "follow_up_open": "last week's flagged PRs still have no test: assign an owner",
 }
 
 SYSTEM = "\n".join((
@@ -48,7 +55,7 @@ ANSWER_FORMAT = """{
   "summary": "executive summary: 3 to 5 sentences on the week as a whole",
   "themes": {"<theme name exactly as in the sheet>": "2 to 3 sentences on that theme"},
   "highlights": {"<PR number>": "exactly 2 sentences: what the PR does and why it matters, from its facts"},
-  "suggestions": {"<suggestion code>": "1 to 2 sentences: the follow-up, naming its PRs"}
+  "suggestions": {"<suggestion key>": "1 to 2 sentences: the follow-up, naming its PRs"}
 }"""
 
 
@@ -56,6 +63,7 @@ def messages(sheet: dict, language: str) -> list[dict]:
     """The chat messages asking for every section of one week in ``language``."""
     lang = LANGUAGE_NAMES[language]
     meanings = {s["code"]: SUGGESTION_MEANINGS.get(s["code"], s["code"]) for s in sheet.get("suggestions") or []}
+    # the suggestion codes' meanings are instructions, not facts: they stay out of the fact sheet
     user = (
         f"Write in {lang}."
         + (" Write Chinese prose; keep English names, titles and code identifiers as they are." if language == "zh" else "")
