@@ -4,6 +4,7 @@
     report-pipeline build --from 2026-08-31 --to 2026-11-16 --repo lumen-ai/lumen
     report-pipeline check-config
     report-pipeline classify data/sample/lumen-ai__lumen.jsonl --rules lumen   # judgements as JSON lines
+    report-pipeline ui                                 # the Dagster UI on the same instance
 
 A range of weeks runs as one Dagster run per repository (a single-run backfill), recorded
 in the persistent Dagster instance (``$DAGSTER_HOME``, default ``.dagster_home`` beside the
@@ -18,8 +19,12 @@ import os
 import sys
 from pathlib import Path
 
-from report_pipeline.config import CONFIG_ENV, PROJECT_ROOT, Config, ConfigError, config_path, load_config
+from report_pipeline.config import CONFIG_ENV, Config, ConfigError, config_path, load_config
+from report_pipeline.instance import InstanceBusyError, dagster_home, fail_dead_runs, open_instance
 from report_pipeline.weeks import last_complete_week, monday_on_or_before
+
+
+DEFAULT_MAX_WAIT = 600.0  # seconds; a live build holding the GitHub pool is worth waiting for, a while
 
 
 class UsageError(Exception):
@@ -28,7 +33,22 @@ class UsageError(Exception):
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # `report-pipeline weeks | head`: the reader left; say nothing more, like other Unix tools
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     parser = _parser()
+    if not (sys.argv[1:] if argv is None else argv):
+        parser.print_usage(sys.stderr)
+        print("report-pipeline: error: a command is needed (build, check-config, weeks, ui, classify); "
+              "see report-pipeline --help", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if getattr(args, "config", None):
         os.environ[CONFIG_ENV] = str(Path(args.config).resolve())
@@ -42,10 +62,15 @@ def main(argv: list[str] | None = None) -> int:
             for week in _available_weeks(config):
                 print(week)
             return 0
+        if args.command == "ui":
+            return _ui(config, args)
         return _build(config, args)
     except (ConfigError, UsageError) as exc:
         print(f"report-pipeline: error: {exc}", file=sys.stderr)
         return 2
+    except InstanceBusyError as exc:
+        print(f"report-pipeline: error: {exc}", file=sys.stderr)
+        return 1
 
 
 def _check_config(config: Config) -> int:
@@ -73,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--to", dest="end", help="last week of a range (default: last complete week)")
     build.add_argument("--repo", action="append", help="owner/name (repeatable); default: every configured repository")
     build.add_argument("--verbose", "-v", action="store_true", help="show Dagster's run log")
+    build.add_argument("--max-wait", type=float, default=DEFAULT_MAX_WAIT, metavar="SECONDS",
+                       help="give up after waiting this long for a concurrency slot or the instance's lock "
+                            f"(default: {DEFAULT_MAX_WAIT:g})")
     check = sub.add_parser("check-config", help="validate the configuration and list its repositories")
     weeks = sub.add_parser("weeks", help="list the week partitions available")
     classify = sub.add_parser(
@@ -81,7 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     classify.add_argument("--rules", default="default", help="rule set name or path to a .toml file (default: default)")
     classify.add_argument("--repo", help="owner/name: only this repository's PRs (default: every repository in the file)")
     classify.add_argument("--timezone", default="UTC", help="timezone the weeks start in (default: UTC)")
-    for cmd in (build, check, weeks, classify):
+    ui = sub.add_parser("ui", help="the Dagster UI (dagster dev) on the instance the builds use; "
+                                   "arguments after -- go to dagster dev")
+    ui.add_argument("dev_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    for cmd in (build, check, weeks, classify, ui):
         # also accepted after the subcommand; SUPPRESS keeps an absent one from clobbering the global one
         cmd.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
@@ -128,56 +159,67 @@ def _build(config: Config, args) -> int:
     repos = args.repo or [r.name for r in config.repositories]
     for name in repos:
         config.repository(name)  # ConfigError naming the configured ones
-
-    _ensure_dagster_home(config)
-    import dagster as dg
-
+    if args.max_wait < 0:
+        raise UsageError(f"--max-wait: {args.max_wait:g} is negative")
+    # the code location the runs record (and a run worker or the UI reloads) reads this same file
+    os.environ[CONFIG_ENV] = str(config.path.resolve()) if config.path else str(config_path().resolve())
+    home = dagster_home(config)
     from report_pipeline.dagster_defs.definitions import build_definitions
-    from report_pipeline.dagster_defs.partitions import partition_key
     from report_pipeline.dagster_defs.schedules import JOB_NAME
-    from report_pipeline.publish import report_paths
+    from report_pipeline.launch import bounded_in_process_executor
 
-    defs = build_definitions(config)
-    job = defs.resolve_job_def(JOB_NAME)
-    # without -v, failures are reported once, as our own one-line messages, not Dagster's stack traces
-    level = "INFO" if args.verbose else "CRITICAL"
-    run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
+    executor = bounded_in_process_executor(args.max_wait)
+    job = build_definitions(config, executor=executor).resolve_job_def(JOB_NAME)
     failed = False
-    with dg.DagsterInstance.get() as instance:
+    with open_instance(home, args.max_wait) as instance:
+        dead = fail_dead_runs(instance)
+        if dead:
+            print(f"report-pipeline: marked {len(dead)} run(s) failed whose process is gone, freeing their "
+                  "concurrency slots: " + ", ".join(f"{d.run_id[:8]} (pid {d.pid})" for d in dead), file=sys.stderr)
         for name in repos:
-            tags = {"report_pipeline/cli": "build"}
-            if len(weeks) == 1:
-                kwargs = {"partition_key": partition_key(name, weeks[0])}
-            else:
-                tags |= {
-                    "dagster/asset_partition_range_start": str(partition_key(name, weeks[0])),
-                    "dagster/asset_partition_range_end": str(partition_key(name, weeks[-1])),
-                }
-                kwargs = {}
-            label = weeks[0] if len(weeks) == 1 else f"{weeks[0]} .. {weeks[-1]} ({len(weeks)} weeks)"
-            print(f"{name}: building {label}", file=sys.stderr)
-            result = job.execute_in_process(
-                instance=instance, tags=tags, run_config=run_config, raise_on_error=False, **kwargs
-            )
-            if not result.success:
-                failed = True
-                for message in _failures(result):
-                    print(f"report-pipeline: error: {name}: {message}", file=sys.stderr)
-                continue
-            for week in weeks:
-                paths = report_paths(config.output_dir, name, week, config.languages)
-                for path in paths.values():
-                    print(path)
+            failed |= not _build_repository(instance, config, name, weeks, job, args)
     if not failed:
         print(config.output_dir / "index.html")
     return 1 if failed else 0
 
 
-def _failures(result) -> list[str]:
+def _build_repository(instance, config: Config, name: str, weeks: list[str], job_def, args) -> bool:
+    """One run for ``name``'s weeks; prints the report paths, or the failure in one line per cause."""
+    from report_pipeline.dagster_defs.partitions import partition_key
+    from report_pipeline.launch import create_run, execute
+    from report_pipeline.publish import report_paths
+
+    # without -v, failures are reported once, as our own one-line messages, not Dagster's stack traces
+    level = "INFO" if args.verbose else "CRITICAL"
+    run_config = {"loggers": {"console": {"config": {"log_level": level}}}}
+    tags = {"report_pipeline/cli": "build"}
+    key = None
+    if len(weeks) == 1:
+        key = str(partition_key(name, weeks[0]))
+    else:
+        tags |= {
+            "dagster/asset_partition_range_start": str(partition_key(name, weeks[0])),
+            "dagster/asset_partition_range_end": str(partition_key(name, weeks[-1])),
+        }
+    label = weeks[0] if len(weeks) == 1 else f"{weeks[0]} .. {weeks[-1]} ({len(weeks)} weeks)"
+    print(f"{name}: building {label}", file=sys.stderr)
+    run, job = create_run(instance, job_def, run_config=run_config, tags=tags, partition_key=key)
+    outcome = execute(instance, run, job)
+    if not outcome.success:
+        for message in _failures(outcome.events):
+            print(f"report-pipeline: error: {name}: {message}", file=sys.stderr)
+        return False
+    for week in weeks:
+        for path in report_paths(config.output_dir, name, week, config.languages).values():
+            print(path)
+    return True
+
+
+def _failures(events) -> list[str]:
     messages = []
-    for event in result.all_events:
+    for event in events:
         if event.is_step_failure or event.is_run_failure:
-            data = event.step_failure_data if event.is_step_failure else None
+            data = event.step_failure_data if event.is_step_failure else event.job_failure_data
             error = data.error if data else None
             if error is not None:
                 # the first error below Dagster's wrappers is ours (GitHubAuthError, GitSourceError ...);
@@ -234,21 +276,27 @@ def _available_weeks(config: Config) -> list[str]:
     return out
 
 
-def _ensure_dagster_home(config: Config) -> None:
-    if os.environ.get("DAGSTER_HOME"):
-        return
-    base = config.path.resolve().parent if config.path else config_path().resolve().parent
-    home = base / ".dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    settings = home / "dagster.yaml"
-    if not settings.exists():
-        # the project's default instance settings: GitHub pool limit, run queue limits
-        template = PROJECT_ROOT / "deploy" / "dagster.yaml"
-        settings.write_text(
-            template.read_text(encoding="utf-8") if template.exists() else "telemetry:\n  enabled: false\n",
-            encoding="utf-8",
-        )
-    os.environ["DAGSTER_HOME"] = str(home)
+def _ui(config: Config, args) -> int:
+    """``dagster dev`` on the same instance and configuration as ``build``, without Dagster's notices."""
+    import warnings
+
+    from dagster._annotations import SupersessionWarning
+    from dagster._cli import main as dagster_main
+
+    from report_pipeline.launch import WORKSPACE, code_location_target
+
+    os.environ[CONFIG_ENV] = str(config.path.resolve()) if config.path else str(config_path().resolve())
+    home = dagster_home(config)
+    extra = [a for a in args.dev_args if a != "--"]
+    print(f"report-pipeline: Dagster UI on the instance in {home}", file=sys.stderr)
+    # `dagster dev` is "superseded by dg dev" (dagster-dg-cli, not a dependency here); it still is the server
+    warnings.filterwarnings("ignore", category=SupersessionWarning)
+    sys.argv = ["dagster", "dev", *code_location_target(), *extra]
+    try:
+        dagster_main()
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,15 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-try:  # Python 3.11+
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 CONFIG_ENV = "REPORT_PIPELINE_CONFIG"
 DEFAULT_CONFIG_NAME = "report_pipeline.toml"

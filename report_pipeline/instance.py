@@ -1,0 +1,182 @@
+"""The Dagster instance the command line uses: where it lives, opening it safely, dead runs.
+
+Every ``report-pipeline`` command and ``report-pipeline ui`` find the instance the same way:
+``$DAGSTER_HOME``, else ``.dagster_home`` beside the configuration file. A new instance is
+created and migrated under a file lock, so two builds started at once on a fresh machine
+do not race on SQLite's schema. Runs started by the CLI record the process that runs them
+(host, pid, the pid's start time); a later build marks runs whose process is gone as
+failed and frees the concurrency slots they held, so a killed build never jams the next.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from filelock import FileLock, Timeout
+
+from report_pipeline.config import PROJECT_ROOT, Config
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+HOST_TAG = "report_pipeline/host"
+PID_TAG = "report_pipeline/pid"
+PID_START_TAG = "report_pipeline/pid_start"
+# the run a process record belongs to: a re-execution from the UI inherits the parent's tags,
+# and must not be mistaken for the (finished) CLI process that ran the parent
+RUN_TAG = "report_pipeline/run"
+LOCK_FILE = ".report_pipeline.lock"
+DEFAULT_SETTINGS = "telemetry:\n  enabled: false\nnux:\n  enabled: false\n"
+
+
+class InstanceBusyError(Exception):
+    """Waiting for the instance (its lock or a concurrency slot) took longer than allowed."""
+
+
+def dagster_home(config: Config) -> Path:
+    """``$DAGSTER_HOME``, else ``.dagster_home`` beside the configuration; created with its settings."""
+    env = os.environ.get("DAGSTER_HOME")
+    if env:
+        home = Path(env).expanduser().resolve()
+    else:
+        base = config.path.resolve().parent if config.path else PROJECT_ROOT
+        home = base / ".dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    settings = home / "dagster.yaml"
+    if not settings.exists():
+        # the project's default instance settings: GitHub pool limit, run queue limits, no telemetry
+        template = PROJECT_ROOT / "deploy" / "dagster.yaml"
+        text = template.read_text(encoding="utf-8") if template.exists() else DEFAULT_SETTINGS
+        _write_atomic(settings, text)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+@contextlib.contextmanager
+def open_instance(home: Path, wait_seconds: float) -> Iterator[dg.DagsterInstance]:
+    """The instance in ``home``, created and migrated under ``home``'s file lock."""
+    import dagster as dg
+
+    lock = FileLock(str(home / LOCK_FILE))
+    with hold(lock, f"the Dagster instance in {home} (another report-pipeline is creating it)", wait_seconds):
+        instance = dg.DagsterInstance.from_config(str(home))
+        # SQLite storages create and migrate their schema on first use: do it while we hold the lock
+        instance.get_runs(limit=1)
+        instance.event_log_storage.get_pool_limits()
+        if instance.schedule_storage is not None:
+            instance.schedule_storage.all_instigator_state()
+    with instance:
+        yield instance
+
+
+@contextlib.contextmanager
+def hold(lock: FileLock, what: str, wait_seconds: float) -> Iterator[None]:
+    """Hold ``lock``; if someone else has it, say what we wait for, and give up after ``wait_seconds``."""
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        print(f"report-pipeline: waiting up to {wait_seconds:g} s for {what}", file=sys.stderr)
+        try:
+            lock.acquire(timeout=wait_seconds)
+        except Timeout:
+            raise InstanceBusyError(
+                f"gave up after {wait_seconds:g} s waiting for {what} (lock file {lock.lock_file}); "
+                "raise --max-wait or check which process holds it"
+            ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+# -- the process behind a run --------------------------------------------
+
+
+def process_tags(run_id: str) -> dict[str, str]:
+    """Tags naming this process as the one executing ``run_id``."""
+    pid = os.getpid()
+    tags = {HOST_TAG: socket.gethostname(), PID_TAG: str(pid), RUN_TAG: run_id}
+    start = _process_start(pid)
+    if start is not None:
+        tags[PID_START_TAG] = start
+    return tags
+
+
+def _process_start(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (Linux ``/proc``), None elsewhere or if gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()  # the command name may hold spaces and parentheses
+    if len(fields) < 20 or fields[0] == "Z":  # a zombie has finished running
+        return None
+    return fields[19]  # field 22 of proc(5); fields here start at field 3
+
+
+def process_alive(tags: dict[str, str]) -> bool:
+    """Whether the process named by a run's tags still runs (same pid *and* same start: pids get reused)."""
+    pid = int(tags[PID_TAG])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by someone else
+    if Path("/proc/self/stat").exists():
+        start = _process_start(pid)
+        if start is None or (PID_START_TAG in tags and start != tags[PID_START_TAG]):
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class DeadRun:
+    run_id: str
+    pid: str
+    job_name: str
+
+
+def fail_dead_runs(instance: dg.DagsterInstance) -> list[DeadRun]:
+    """Mark runs of this host whose CLI process is gone as failed and free their concurrency slots."""
+    import dagster as dg
+
+    host = socket.gethostname()
+    unfinished = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
+                  dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+    runs = instance.get_runs(dg.RunsFilter(statuses=unfinished, tags={HOST_TAG: host}))
+    dead = []
+    for run in runs:
+        tags = dict(run.tags)
+        if tags.get(RUN_TAG) != run.run_id or not tags.get(PID_TAG, "").isdigit() or process_alive(tags):
+            continue
+        instance.report_run_failed(
+            run,
+            message=(f"The process running this run (pid {tags[PID_TAG]} on {host}) is gone: it was killed "
+                     "or the machine stopped. Marked failed by report-pipeline, which freed its concurrency slots."),
+        )
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        dead.append(DeadRun(run.run_id, tags[PID_TAG], run.job_name))
+    return dead
+
+
+def describe_run(instance: dg.DagsterInstance, run_id: str) -> str:
+    """``run 1a2b3c4d (pid 4242 on host, started 16:05 UTC)`` for messages about who holds what."""
+    run = instance.get_run_by_id(run_id)
+    if run is None:
+        return f"run {run_id[:8]}"
+    where = f"pid {run.tags[PID_TAG]} on {run.tags.get(HOST_TAG, '?')}" if PID_TAG in run.tags else "started outside the CLI"
+    return f"run {run_id[:8]} ({where})"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
