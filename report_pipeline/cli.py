@@ -20,9 +20,8 @@ import sys
 from pathlib import Path
 
 from report_pipeline.config import CONFIG_ENV, Config, ConfigError, config_path, load_config
-from report_pipeline.instance import InstanceBusyError, dagster_home, fail_dead_runs, open_instance
+from report_pipeline.instance import InstanceBusyError, dagster_home, fail_dead_runs, fail_run, open_instance
 from report_pipeline.weeks import last_complete_week, monday_on_or_before
-
 
 DEFAULT_MAX_WAIT = 600.0  # seconds; a live build holding the GitHub pool is worth waiting for, a while
 
@@ -46,7 +45,7 @@ def _main(argv: list[str] | None) -> int:
     parser = _parser()
     if not (sys.argv[1:] if argv is None else argv):
         parser.print_usage(sys.stderr)
-        print("report-pipeline: error: a command is needed (build, check-config, weeks, ui, classify); "
+        print("report-pipeline: error: a command is needed (build, check-config, weeks, ui, recover, classify); "
               "see report-pipeline --help", file=sys.stderr)
         return 2
     args = parser.parse_args(argv)
@@ -64,6 +63,8 @@ def _main(argv: list[str] | None) -> int:
             return 0
         if args.command == "ui":
             return _ui(config, args)
+        if args.command == "recover":
+            return _recover(config, args)
         return _build(config, args)
     except (ConfigError, UsageError) as exc:
         print(f"report-pipeline: error: {exc}", file=sys.stderr)
@@ -112,7 +113,12 @@ def _parser() -> argparse.ArgumentParser:
     ui = sub.add_parser("ui", help="the Dagster UI (dagster dev) on the instance the builds use; "
                                    "arguments after -- go to dagster dev")
     ui.add_argument("dev_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    for cmd in (build, check, weeks, classify, ui):
+    recover = sub.add_parser("recover", help="mark runs whose process is gone as failed and free their concurrency "
+                                             "slots (build does this for this machine's runs by itself)")
+    recover.add_argument("--run", action="append", metavar="RUN_ID",
+                         help="also fail this unfinished run (id or its first 8 characters), e.g. one whose "
+                              "machine is gone; repeatable")
+    for cmd in (build, check, weeks, classify, ui, recover):
         # also accepted after the subcommand; SUPPRESS keeps an absent one from clobbering the global one
         cmd.add_argument("--config", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     return parser
@@ -172,15 +178,30 @@ def _build(config: Config, args) -> int:
     job = build_definitions(config, executor=executor).resolve_job_def(JOB_NAME)
     failed = False
     with open_instance(home, args.max_wait) as instance:
-        dead = fail_dead_runs(instance)
-        if dead:
-            print(f"report-pipeline: marked {len(dead)} run(s) failed whose process is gone, freeing their "
-                  "concurrency slots: " + ", ".join(f"{d.run_id[:8]} (pid {d.pid})" for d in dead), file=sys.stderr)
+        _say_dead(fail_dead_runs(instance))
         for name in repos:
             failed |= not _build_repository(instance, config, name, weeks, job, args)
     if not failed:
         print(config.output_dir / "index.html")
     return 1 if failed else 0
+
+
+def _say_dead(dead) -> None:
+    if dead:
+        print(f"report-pipeline: marked {len(dead)} run(s) failed whose process is gone, freeing their "
+              "concurrency slots: " + ", ".join(f"{d.run_id[:8]} (pid {d.pid})" for d in dead), file=sys.stderr)
+
+
+def _recover(config: Config, args) -> int:
+    """``report-pipeline recover``: what build does first, on demand, plus runs named by id."""
+    with open_instance(dagster_home(config), DEFAULT_MAX_WAIT) as instance:
+        dead = fail_dead_runs(instance)
+        _say_dead(dead)
+        for run_id in args.run or []:
+            print(f"report-pipeline: {fail_run(instance, run_id)}", file=sys.stderr)
+    if not dead and not args.run:
+        print("report-pipeline: no run of this machine has lost its process", file=sys.stderr)
+    return 0
 
 
 def _build_repository(instance, config: Config, name: str, weeks: list[str], job_def, args) -> bool:
@@ -280,10 +301,10 @@ def _ui(config: Config, args) -> int:
     """``dagster dev`` on the same instance and configuration as ``build``, without Dagster's notices."""
     import warnings
 
-    from dagster._annotations import SupersessionWarning
+    from dagster import SupersessionWarning
     from dagster._cli import main as dagster_main
 
-    from report_pipeline.launch import WORKSPACE, code_location_target
+    from report_pipeline.launch import code_location_target
 
     os.environ[CONFIG_ENV] = str(config.path.resolve()) if config.path else str(config_path().resolve())
     home = dagster_home(config)

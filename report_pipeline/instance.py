@@ -33,6 +33,7 @@ PID_START_TAG = "report_pipeline/pid_start"
 # and must not be mistaken for the (finished) CLI process that ran the parent
 RUN_TAG = "report_pipeline/run"
 LOCK_FILE = ".report_pipeline.lock"
+UNFINISHED = ["NOT_STARTED", "STARTING", "STARTED", "CANCELING"]  # DagsterRunStatus values, without importing Dagster
 DEFAULT_SETTINGS = "telemetry:\n  enabled: false\nnux:\n  enabled: false\n"
 
 
@@ -149,9 +150,7 @@ def fail_dead_runs(instance: dg.DagsterInstance) -> list[DeadRun]:
     import dagster as dg
 
     host = socket.gethostname()
-    unfinished = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
-                  dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
-    runs = instance.get_runs(dg.RunsFilter(statuses=unfinished, tags={HOST_TAG: host}))
+    runs = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus(v) for v in UNFINISHED], tags={HOST_TAG: host}))
     dead = []
     for run in runs:
         tags = dict(run.tags)
@@ -165,6 +164,26 @@ def fail_dead_runs(instance: dg.DagsterInstance) -> list[DeadRun]:
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         dead.append(DeadRun(run.run_id, tags[PID_TAG], run.job_name))
     return dead
+
+
+def fail_run(instance: dg.DagsterInstance, run_id: str) -> str:
+    """Mark the run ``run_id`` (or the one run starting with it) failed and free its slots; what was done."""
+    import dagster as dg
+
+    run = instance.get_run_by_id(run_id) if len(run_id) == 36 else None
+    if run is None:
+        unfinished = instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus(v) for v in UNFINISHED]))
+        matches = [r for r in unfinished if r.run_id.startswith(run_id)]
+        if len(matches) != 1:
+            raise InstanceBusyError(f"--run {run_id}: {'no' if not matches else 'more than one'} unfinished run "
+                                    "has that id; copy it from the UI's Runs page")
+        run = matches[0]
+    if not run.is_finished:
+        instance.report_run_failed(run, message="Marked failed by `report-pipeline recover --run`: its process "
+                                                "is gone (stuck run recovered by hand).")
+    instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+    state = "already finished" if run.is_finished else "marked failed"
+    return f"run {run.run_id[:8]} {state}; its concurrency slots are free"
 
 
 def describe_run(instance: dg.DagsterInstance, run_id: str) -> str:

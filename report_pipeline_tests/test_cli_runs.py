@@ -15,12 +15,11 @@ import time
 from pathlib import Path
 
 import dagster as dg
-import pytest
 from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
 from dagster._core.workspace.context import WorkspaceProcessContext
-from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import QueuedRunCoordinatorDaemon
-from dagster._core.workspace.load_target import WorkspaceFileTarget
 from dagster._core.workspace.load import location_origins_from_yaml_paths
+from dagster._core.workspace.load_target import WorkspaceFileTarget
+from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import QueuedRunCoordinatorDaemon
 from dagster_graphql.client.query import LAUNCH_PIPELINE_REEXECUTION_MUTATION
 from dagster_graphql.test.utils import execute_dagster_graphql
 
@@ -28,8 +27,8 @@ from report_pipeline.cli import main
 from report_pipeline.dagster_defs.schedules import JOB_NAME
 from report_pipeline.instance import PID_TAG, RUN_TAG, process_alive
 from report_pipeline.launch import LOCATION_NAME, REPOSITORY_NAME, WORKSPACE
-from report_pipeline_tests.conftest import PROJECT, write_config
-from report_pipeline_tests.github_server import Fault, FakeGitHub, synthetic_prs
+from report_pipeline_tests.conftest import write_config
+from report_pipeline_tests.github_server import FakeGitHub, Fault, synthetic_prs
 
 WEEK = "2026-11-16"
 JOB_RUNS_QUERY = """
@@ -147,11 +146,13 @@ def test_a_killed_build_does_not_jam_the_next(project, monkeypatch):
         assert instance.event_log_storage.get_concurrency_info("github_api").active_run_ids == set()
 
 
-def test_a_live_holder_is_named_and_the_wait_is_bounded(project, capsys):
+def test_a_live_holder_is_named_the_wait_is_bounded_and_recover_frees_it(project, capsys):
     """A slot held by a live process is waited for, with its name, and given up on after --max-wait."""
     from report_pipeline.instance import process_tags
 
-    main(["weeks"])  # creates nothing; the build below creates the instance
+    # a GitHub repository puts extraction in the github_api pool; the build never gets past the wait
+    write_config(project, repos='[[repositories]]\nname = "acme/widgets"\nsource = "github"\n'
+                                'api_url = "http://127.0.0.1:9/api/v3"\n')
     with dg.DagsterInstance.get() as instance:
         run_id = "ffffffff-0000-4000-8000-000000000000"
         holder = instance.create_run_for_job(dg.GraphDefinition("holder").to_job(), run_id=run_id,
@@ -160,26 +161,37 @@ def test_a_live_holder_is_named_and_the_wait_is_bounded(project, capsys):
         assert instance.event_log_storage.claim_concurrency_slot("github_api", holder.run_id, "raw").is_claimed
     assert main(["build", "--week", WEEK, "--max-wait", "1"]) == 1
     err = capsys.readouterr().err
-    assert f"waiting for a slot in the concurrency pool 'github_api', held by run ffffffff (pid {os.getpid()}" in err
+    assert ("raw_pull_requests is waiting for a slot in the concurrency pool 'github_api', "
+            f"held by run ffffffff (pid {os.getpid()}") in err
     assert "gave up after 1 s waiting for a slot in the concurrency pool 'github_api'" in err
     assert "Traceback" not in err
     with dg.DagsterInstance.get() as instance:
         runs = {r.run_id: r for r in instance.get_runs()}
         assert runs[holder.run_id].status == dg.DagsterRunStatus.STARTED  # alive: left alone
         (mine,) = [r for r in runs.values() if r.run_id != holder.run_id]
-        assert mine.is_finished and mine.status != dg.DagsterRunStatus.SUCCESS
-        assert instance.event_log_storage.get_concurrency_info("github_api").pending_run_ids == set()
+        assert mine.status == dg.DagsterRunStatus.FAILURE
+        info = instance.event_log_storage.get_concurrency_info("github_api")
+        assert info.pending_run_ids == set() and info.active_run_ids == {holder.run_id}
+
+    assert main(["recover"]) == 0  # the holder's process (this one) is alive: nothing to do
+    assert "no run of this machine has lost its process" in capsys.readouterr().err
+    assert main(["recover", "--run", "ffffffff"]) == 0  # by hand, e.g. a run whose machine is gone
+    assert "run ffffffff marked failed; its concurrency slots are free" in capsys.readouterr().err
+    with dg.DagsterInstance.get() as instance:
+        assert instance.get_run_by_id(holder.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert instance.event_log_storage.get_concurrency_info("github_api").active_run_ids == set()
 
 
 def test_two_builds_at_once_on_a_fresh_instance(project, monkeypatch):
     monkeypatch.delenv("DAGSTER_HOME")  # the CLI creates .dagster_home beside the configuration
     procs = [_cli(project, "build", "--week", WEEK, token="") for _ in range(2)]
     results = [p.communicate(timeout=240) + (p.returncode,) for p in procs]
-    for out, err, code in results:
+    for _out, err, code in results:
         assert code == 0, err
         assert "Traceback" not in err and "sqlite" not in err.lower()
     with _instance(project) as instance:
         assert [r.status for r in instance.get_runs()] == [dg.DagsterRunStatus.SUCCESS] * 2
+        assert not instance.nux_enabled  # no first-visit pop-up in the UI on the CLI's instance
 
 
 def test_no_arguments_prints_usage(capsys):
