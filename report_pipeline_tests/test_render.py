@@ -60,7 +60,9 @@ def test_english_summary_figures_match_the_model(model):
                   r"contributed, ([\d,]+) of them for the first time", md)
     assert tuple(map(_num, m.groups())) == (s["additions"], s["deletions"], s["changed_files"], s["author_count"],
                                             s["first_time_author_count"])
-    tags = dict((k, int(v)) for k, v in re.findall(r"“([^”]+)” \((\d+) times\)", md))
+    # tags are counted in the trends section's tags line, not in the summary
+    line = next(ln for ln in md.splitlines() if ln.startswith("Tags: "))
+    tags = dict((k, int(v)) for k, v in re.findall(r"“([^”]+)” (\d+)", line)[:5])
     top = [t for t in model["tags"] if t["count"]][:5]
     assert tags == {t["key"]: t["count"] for t in top}
     risk = model["risks"][0]
@@ -77,7 +79,8 @@ def test_chinese_summary_figures_match_the_model(model):
     assert (pr_count, highlights, mean) == (s["pr_count"], s["highlight_count"], s["mean_score"])
     assert (prev, d_prev) == (s["previous"]["pr_count"], s["pr_count"] - s["previous"]["pr_count"])
     assert (weeks, trail) == (s["trailing"]["weeks"], s["trailing"]["pr_count"])
-    tags = dict((k, int(v)) for k, v in re.findall(r"“([^”]+)” 出现 (\d+) 次", md))
+    line = next(ln for ln in md.splitlines() if ln.startswith("标签："))
+    tags = dict((k, int(v)) for k, v in re.findall(r"“([^”]+)” (\d+) 次", line)[:5])
     assert tags == {t["key"]: t["count"] for t in model["tags"][:5]}
     assert f"新增 {s['additions']:,} 行、删除 {s['deletions']:,} 行" in md
     assert "**核心路径变更**以 10 次位居首位" in md
@@ -131,8 +134,11 @@ def test_risk_lists_are_capped(model, lang):
     core = next(r for r in model["risks"] if r["key"] == "core_path")
     assert core["count"] > 8
     line = next(ln for ln in md.splitlines() if ln.startswith("- **" + strings(lang)["risks"]["core_path"]))
+    # three named with their reason (highest score first), five more linked, the rest counted
     assert line.count("](https://") == 8
-    assert ("and 2 more" if lang == "en" else "等 10 个") in line
+    assert ("and 2 more" if lang == "en" else f"等 {core['count'] - 3} 个") in line
+    by_score = sorted((p for p in model["pull_requests"] if p["number"] in core["prs"]), key=lambda p: -p["score"])
+    assert line.index(f"#{by_score[0]['number']}]") < line.index(f"#{by_score[1]['number']}]")
 
 
 def test_reviews_null_and_no_history():

@@ -236,7 +236,13 @@ def _view(model: dict) -> dict:
         groups.setdefault(pr.get("kind") or "chore", []).append(pr)
     order = {k: i for i, k in enumerate(KIND_ORDER)}
     kinds_active = _active(model.get("kinds"))
-    risks_active = _active(model.get("risks"))
+    risks_active = []
+    for r in _active(model.get("risks")):
+        # the PRs a risk observation names with their own reason: the highest-scored three
+        ranked = sorted((prs[n] for n in r.get("prs") or [] if n in prs), key=lambda p: (-p["score"], p["number"]))
+        examples = ranked[:3]
+        shown = {p["number"] for p in examples}
+        risks_active.append({**r, "examples": examples, "others": [n for n in r.get("prs") or [] if n not in shown]})
     return {
         "prs": prs,
         "kinds": kinds_active,

@@ -368,8 +368,12 @@ def _index(frames: Mapping[str, pd.DataFrame]) -> tuple[dict, dict, dict]:
         if frame is None or not len(frame):
             continue
         shas = frame["merge_commit_sha"] if "merge_commit_sha" in frame else [None] * len(frame)
-        for number, title, sha in zip(frame["number"], frame["title"], shas):
-            entry = {"number": int(number), "week": week, "title": title if isinstance(title, str) else ""}
+        kinds = list(frame["kind"]) if "kind" in frame else None
+        mods = [list(m) if m is not None else [] for m in frame["modules"]] if "modules" in frame else None
+        for i, (number, title, sha) in enumerate(zip(frame["number"], frame["title"], shas)):
+            # kind and modules let a report name an earlier week's PR by what it did
+            entry = {"number": int(number), "week": week, "title": title if isinstance(title, str) else "",
+                     "kind": kinds[i] if kinds is not None else "", "modules": mods[i] if mods is not None else []}
             by_number[int(number)] = entry
             if isinstance(sha, str) and len(sha) >= 7:
                 by_sha[sha.lower()] = entry
@@ -399,7 +403,7 @@ def reverts(week: str, current: pd.DataFrame, history: Mapping[str, pd.DataFrame
             targets.append(by_title[_norm_title(inner)])
         targets = list({t["number"]: t for t in targets if t["number"] != int(number)}.values())
         out.append({"type": "revert", "prs": [int(number)] + [t["number"] for t in targets],
-                    "detail": {"reverts": [{"number": t["number"], "week": t["week"], "title": t["title"]} for t in targets],
+                    "detail": {"reverts": targets,
                                "quoted": inner if not targets else None}})
     return out
 
@@ -461,8 +465,7 @@ def regressions(week: str, current: pd.DataFrame, history: Mapping[str, pd.DataF
             cause = int(m.group(2) or m.group(3))
             if cause in by_number and by_number[cause]["week"] < week:
                 e = by_number[cause]
-                out.append({"type": "regression", "prs": [int(number), cause],
-                            "detail": {"cause": {"number": cause, "week": e["week"], "title": e["title"]}}})
+                out.append({"type": "regression", "prs": [int(number), cause], "detail": {"cause": e}})
                 break
     return out
 
@@ -500,13 +503,14 @@ def follow_ups(current: pd.DataFrame, previous: pd.DataFrame | None, events: lis
     flagged = previous[previous["highlight"].astype(bool)] if "highlight" in previous else previous
     for pr in flagged.sort_values(["score", "number"], ascending=[False, True]).itertuples():
         risks = [r for r in FLAG_RISKS if r in set(pr.risks if pr.risks is not None else ())]
-        if not risks:
+        if not risks or pr.kind in ("revert", "release"):  # a revert or a version bump wants no test
             continue
         status, by = _status(int(pr.number), _paths(pr.files), current, reverted, touched)
         if status == "open" and "missing_tests" not in risks:
             continue
         out.append({"number": int(pr.number), "title": pr.title if isinstance(pr.title, str) else "",
-                    "risks": risks, "status": status, "by": by})
+                    "risks": risks, "status": status, "by": by, "kind": pr.kind,
+                    "modules": list(pr.modules if pr.modules is not None else [])})
     return out[:MAX_FOLLOW_UPS]
 
 
@@ -562,7 +566,7 @@ def story_rows(week: str, current: pd.DataFrame, history: Mapping[str, pd.DataFr
         events = events + reverts(_shift(week, -1), previous, {k: v for k, v in history.items() if k < _shift(week, -1)})
     for f in follow_ups(current, previous, events):
         rows.append(_story_row("follow_up", f["status"], week, [f["number"]] + f["by"],
-                               {"title": f["title"], "risks": f["risks"]}))
+                               {"title": f["title"], "risks": f["risks"], "kind": f["kind"], "modules": f["modules"]}))
     return rows
 
 
@@ -611,10 +615,18 @@ def pr_gist(title: str, kind: str, modules: Iterable[str] = ()) -> dict:
     words = _words(text)
     first = words[0] if words else ""
     action = next((code for code, rx in _ACTIONS if rx.match(first)), None)
-    if kind == "revert" or action is None:
+    if kind == "revert" or action is None or (kind in ("ci/build", "docs", "tests")
+                                              and action not in ("add", "fix", "remove")):
         action = _KIND_ACTION.get(kind, "change")
+    quoted = _QUOTED.search(text) if action == "revert" else None
+    if quoted:  # Revert "[Kernel] Guard head sizes (#4978)": named after what it reverts
+        words = _words(re.sub(r"^\s*(?:(?:\[[^\]]*\]|【[^】]*】)\s*)+", "", quoted.group(1)))
     module = next((m for m in modules if m not in AUXILIARY), next(iter(modules), None))
     return {"action": action, "subject": _subject(words), "module": module}
+
+
+_JOINERS = frozenset("to for of in on with from by and or the a an when while into at as is are be via per after "
+                     "before without across beyond".split())
 
 
 def _subject(words: list[str]) -> str | None:
@@ -631,7 +643,8 @@ def _subject(words: list[str]) -> str | None:
         w = words[i]
         if is_name(i, w):
             run.append(w)
-        elif w.isalpha() and w.islower() and w not in GENERIC and extra < 2 and len(run) == 1 and len(run[0]) <= 4:
+        elif w.isalpha() and w.islower() and w not in _JOINERS and extra < 2 and len(run[0]) <= 4 \
+                and len(run) == 1 + extra:
             run.append(w)  # an acronym wants its noun: "KV cache"
             extra += 1
         else:
@@ -685,7 +698,7 @@ def model_events(rows: pd.DataFrame, prs: Mapping[int, dict]) -> list[dict]:
         numbers = [int(p) for p in row["prs"]]
         event = {"type": row["key"], "prs": numbers, **detail}
         for ref in event.get("reverts", []) + ([event["cause"]] if event.get("cause") else []):
-            ref["gist"] = pr_gist(ref.get("title", ""), "")
+            ref["gist"] = pr_gist(ref.get("title", ""), ref.get("kind") or "", ref.get("modules") or [])
         event["title"], event["summary"] = _event_text(event, prs)
         out.append(event)
     order = {"release": 0, "regression": 1, "revert": 2, "fixup": 3}
@@ -733,7 +746,8 @@ def model_follow_ups(rows: pd.DataFrame) -> list[dict]:
         detail = json.loads(row["detail"]) if isinstance(row["detail"], str) else {}
         numbers = [int(p) for p in row["prs"]]
         out.append({"number": numbers[0], "title": detail.get("title", ""), "risks": detail.get("risks", []),
-                    "status": row["key"], "by": numbers[1:], "gist": pr_gist(detail.get("title", ""), "")})
+                    "status": row["key"], "by": numbers[1:],
+                    "gist": pr_gist(detail.get("title", ""), detail.get("kind") or "", detail.get("modules") or [])})
     return out
 
 
