@@ -18,7 +18,7 @@ from report_pipeline.sources.sample import read_sample_range, read_sample_week
 from report_pipeline.weeks import week_window
 from report_pipeline_tests.conftest import SAMPLE
 from report_pipeline_tests.github_server import FakeGitHub, synthetic_prs
-from report_pipeline_tests.test_git_source import REPO, TZ, repo  # noqa: F401 - the fixture
+from report_pipeline_tests.test_git_source import REPO, TZ, commit, git, repo, write  # noqa: F401 - the fixture
 
 WEEKS = ["2026-04-06", "2026-04-13", "2026-04-20", "2026-04-27"]
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
@@ -80,6 +80,23 @@ def test_git_range_reads_history_once_whatever_the_week_count(repo, git_calls): 
     assert len([c for c in logs if "--since" not in c and "--stdin" not in c and "-g" not in c.split()]) <= 1
     assert len([c for c in logs if "--stdin" in c]) <= 1  # merge authors, one batch
     assert len(four) < weekly / 2, (len(four), weekly)
+
+
+@needs_git
+def test_git_pr_squashed_twice_is_reported_once(tmp_path):
+    root = tmp_path / "twice"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    write(root, "a.txt", "1\n")
+    commit(root, "Start (#1)", "2026-04-06T10:00:00+08:00")
+    write(root, "a.txt", "1\n2\n")
+    commit(root, 'Revert "Thing" (#7)', "2026-04-14T10:00:00+08:00")
+    write(root, "a.txt", "1\n2\n3\n")
+    last = commit(root, 'Revert "Thing" (#7)', "2026-04-14T10:00:30+08:00")
+    frame, stats = read_git_week(root, REPO, week_window("2026-04-13", TZ))
+    assert list(frame["number"]) == [7]
+    assert frame["merge_commit_sha"].iloc[0] == last  # the later commit is the PR's merge
+    assert (stats.squash_merges, stats.repeated_prs) == (2, 1)
 
 
 def test_sample_range_equals_week_by_week():

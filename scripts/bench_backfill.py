@@ -205,23 +205,29 @@ def timed_build(folder: Path, repos, first_week: dt.date, cli_args: list[str], p
 
     phases.seconds.clear()
     t0 = time.perf_counter()
-    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+    with open(folder / "cli.log", "w") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         code = cli(["build", *cli_args])
     wall = time.perf_counter() - t0
     if code != 0:
-        raise SystemExit(f"build {' '.join(cli_args)} failed with exit {code}")
+        tail = (folder / "cli.log").read_text()[-2000:]
+        raise SystemExit(f"build {' '.join(cli_args)} failed with exit {code}:\n{tail}")
     return {"wall": wall, "phases": dict(phases.seconds), "events": _events(home),
             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "warehouse_bytes": _bytes(folder / "warehouse"), "report_bytes": _bytes(folder / "reports")}
 
 
-def _events(home: Path) -> tuple[int, int]:
-    """(runs, event log entries) recorded in the instance at ``home``."""
+def _events(home: Path) -> tuple[int, int, str]:
+    """(runs, event log entries, the commonest event types) recorded in the instance at ``home``."""
     import dagster as dg
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
         runs = instance.get_runs()
-        return len(runs), sum(len(instance.all_logs(r.run_id)) for r in runs)
+        kinds: collections.Counter = collections.Counter()
+        for r in runs:
+            for entry in instance.all_logs(r.run_id):
+                kinds[entry.dagster_event.event_type_value if entry.dagster_event else "LOG"] += 1
+        top = ", ".join(f"{k} {v}" for k, v in kinds.most_common(5))
+        return len(runs), sum(kinds.values()), top
 
 
 def _bytes(folder: Path) -> int:
@@ -234,6 +240,7 @@ def _show(label: str, r: dict) -> None:
     parts = ", ".join(f"{k} {ph.get(k, 0):.2f}" for k in Phases.WHERE)
     print(f"  {label}: {r['wall']:.2f} s wall ({parts}, Dagster overhead {r['wall'] - known:.2f}); "
           f"{r['events'][0]} run(s), {r['events'][1]} events; peak RSS so far {r['rss_mb']:.0f} MB")
+    print(f"    events: {r['events'][2]}")
 
 
 def _weeks_back(last: dt.date, n: int) -> tuple[str, str]:
@@ -280,7 +287,7 @@ def _prs(data: Path) -> int:
 def _units(sample: dict) -> None:
     """Per (repository, week) figures, the inputs of the capacity plan."""
     parts = sample["partitions"]
-    runs, events = sample["events"]
+    runs, events, _ = sample["events"]
     print("per repository-week (sample backfill), for docs/operations.md's capacity plan:")
     print(f"  PRs {sample['prs'] / parts:.0f}; Dagster events {events / parts:.1f} "
           f"(+{events / runs:.0f} per run incl. run-level events); "

@@ -78,6 +78,9 @@ class GitExtractStats:
     merge_commits: int = 0
     other_commits: int = 0
     other_shas: list[str] = field(default_factory=list)
+    # a PR number carried by two commits of the week (a squash pushed twice): the later one is
+    # the PR's merge, the earlier ones are counted here instead of reporting the PR twice
+    repeated_prs: int = 0
 
 
 @dataclass
@@ -481,7 +484,13 @@ def read_git_range(path: Path, repo: str, windows: list[WeekWindow], branch: str
                 association = "CONTRIBUTOR" if author in seen else "FIRST_TIME_CONTRIBUTOR"
                 rows[key].append(_pr_row(repo, c, kind, number, author, association, base_ref))
             seen.add(author)
-    return {w.key: (_frame(rows[w.key]), stats[w.key]) for w in windows}
+    return {w.key: (_frame(_last_per_number(rows[w.key], stats[w.key])), stats[w.key]) for w in windows}
+
+
+def _last_per_number(rows: list[dict], stats: GitExtractStats) -> list[dict]:
+    latest = {row["number"]: i for i, row in enumerate(rows)}
+    stats.repeated_prs = len(rows) - len(latest)
+    return [row for i, row in enumerate(rows) if latest[row["number"]] == i]
 
 
 def _check_range_coverage(path: Path, tip: str, ref: str, windows: list[WeekWindow],
