@@ -147,7 +147,8 @@ def test_backfill_through_daemon_on_postgres(tmp_path, monkeypatch):
 
 # -- S3 ------------------------------------------------------------------------------------------
 
-_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
+# generated_at in JSON ("2026-11-25T17:24:05+00:00") and as shown in Markdown/HTML ("2026-11-25 17:24")
+_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?")
 S3_WEEKS = ["2026-11-02", "2026-11-09"]
 
 
