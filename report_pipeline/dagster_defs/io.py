@@ -7,6 +7,12 @@ it does not depend on (the trend's earlier weeks, see weekly_aggregates).
 A run over a range of weeks (a single-run backfill) hands the IO manager a dict
 ``{partition_key: DataFrame}``; each partition is still written to its own file. The base
 path may be local or object storage (``s3://bucket/prefix``) through ``pyarrow.fs``.
+
+Hand-written rather than Dagster's ``UPathIOManager``: in Dagster 1.13 that class refuses an
+output covering several partitions (its handle_output asks for a multi-run backfill), which
+is exactly what our single-run backfills produce. Loading follows its conventions all the
+same: a dict per partition key for a range, ``allow_missing_partitions`` in the input's
+metadata to skip partitions never built.
 """
 
 from __future__ import annotations
