@@ -149,8 +149,8 @@ class Phases:
                     ("report_pipeline.dagster_defs.assets.report", "build_report_model")],
         "render": [("report_pipeline.dagster_defs.assets.report", "publish_report"),
                    ("report_pipeline.dagster_defs.assets.report", "rebuild_index")],
-        "warehouse IO": [("report_pipeline.dagster_defs.io", "WeeklyParquetIOManager.write"),
-                         ("report_pipeline.dagster_defs.io", "WeeklyParquetIOManager.read")],
+        "warehouse IO": [("report_pipeline.dagster_defs.io", "ParquetWarehouse.write"),
+                         ("report_pipeline.dagster_defs.io", "ParquetWarehouse.read")],
     }
 
     def __init__(self):
