@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import statistics
 
@@ -137,3 +138,78 @@ def test_reverts_are_linked_across_weeks():
     ])
     got = flow.week_flow(week, week="2026-04-13", history={"2026-04-06": earlier})["reverts"]
     assert got == [{"number": 20, "reverts": [10]}, {"number": 21, "reverts": [11]}, {"number": 22, "reverts": []}]
+
+
+# -- aggregate rows, model and reports ------------------------------------------------------
+
+def _two_weeks():
+    last = _frame([_pr(1, merged=-100, created=-120, reviews=[_rev("bob", -110, "APPROVED")]),
+                   _pr(2, merged=-90, created=-95, author="cy")])
+    week = _frame([_pr(10, created=0, merged=30, reviews=[_rev("bob", 5)]),
+                   _pr(11, created=0, merged=10, author="new", association="FIRST_TIME_CONTRIBUTOR",
+                       reviews=[_rev("cy", 2, "APPROVED")])])
+    return last, week
+
+
+def test_flow_rows_carry_last_week_and_trailing():
+    last, week = _two_weeks()
+    rows = {r["key"]: r for r in flow.flow_rows("2026-04-13", week, {"2026-04-06": last},
+                                                {"2026-04-13": {"opened": 5, "closed_unmerged": 1, "open_at_week_end": 7}})
+            if r["section"] == "flow"}
+    now, before = flow.week_flow(week), flow.week_flow(last)
+    assert rows["time_to_merge_hours.median"]["value"] == now["time_to_merge_hours"]["median"] == 20
+    assert rows["time_to_merge_hours.median"]["previous_value"] == before["time_to_merge_hours"]["median"] == 12.5
+    assert rows["time_to_merge_hours.median"]["trailing_value"] == 12.5  # the one earlier week that exists
+    assert rows["merged_without_approval"]["value"] == 1 and rows["merged_without_approval"]["prs"] == [10]
+    assert rows["merged_without_approval"]["previous_value"] == 1  # #2 last week
+    assert rows["first_time_contributors"]["value"] == 1 and rows["first_time_contributors"]["prs"] == [11]
+    assert rows["opened"]["value"] == 5 and rows["opened"]["previous_value"] is None
+    assert rows["closure_ratio"]["value"] == round((2 + 1) / 5, 4)
+    # last week had no counts: its figure is unknown, not 0
+    assert rows["closed_unmerged"]["previous_value"] is None
+
+
+def _model(week_frame, history, counts=None):
+    from report_pipeline.domain.aggregate import aggregate_week
+    from report_pipeline.domain.enrich import HighlightConfig, enrich
+    from report_pipeline.domain.model import build_report_model
+    from report_pipeline.domain.rules import load_rule_set
+    from report_pipeline.weeks import week_window
+
+    rules = load_rule_set("default")
+    enriched = enrich(week_frame, rules, HighlightConfig())
+    hist = {k: enrich(v, rules, HighlightConfig()) for k, v in history.items()}
+    agg = aggregate_week("2026-04-13", enriched, hist, flow_counts=counts)
+    return build_report_model("o/r", week_window("2026-04-13", "UTC"), agg, enriched, source="github")
+
+
+def test_model_and_reports_show_flow_in_both_languages():
+    from report_pipeline.domain.render import render_html, render_markdown
+
+    last, week = _two_weeks()
+    model = _model(week, {"2026-04-06": last}, {"2026-04-13": {"opened": 5, "closed_unmerged": 1, "open_at_week_end": 7}})
+    fl = model["flow"]
+    assert fl["time_to_merge_hours"] == {"median": 20, "p75": 25, "p90": 28, "n": 2}
+    assert fl["merged_without_approval"] == {"count": 1, "prs": [10]}
+    assert fl["first_time_contributors"] == [{"author": "new", "prs": [11]}]
+    assert fl["opened"] == 5 and fl["notes"] == {}
+    md = render_markdown(model, "en")
+    assert "## How the team worked" in md and "CHAOSS Time to First Response" in md
+    assert "| Time to merge, median \\(h\\) | 20 | 12.5 | +7.5 |" in md
+    zh = render_markdown(model, "zh")
+    assert "## 团队协作情况" in zh and "指标定义" in zh
+    assert 'id="flow"' in render_html(model, "en") and "团队协作情况" in render_html(model, "zh")
+    json.dumps(model)  # the JSON report serialises it
+
+
+def test_git_week_says_what_it_cannot_know():
+    from report_pipeline.domain.render import render_markdown
+
+    git = _frame([_pr(1) | {"ready_at": None, "reviews": None, "reviews_coverage": None, "source": "git"}])
+    fl = _model(git, {})["flow"]
+    assert fl["time_to_merge_hours"] is None and fl["merged_without_approval"] is None and fl["opened"] is None
+    assert fl["notes"]["time_to_merge_hours"] == flow.NO_READY_TIME and fl["notes"]["opened"] == flow.NO_COUNTS
+    md = render_markdown(_model(git, {}), "en")
+    section = md[md.index("## How the team worked"):]
+    assert "| Time to merge, median \\(h\\) (see notes) | — |" in section
+    assert "first commit to merge is not review time" in section

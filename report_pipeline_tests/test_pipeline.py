@@ -47,7 +47,7 @@ def test_one_week_end_to_end(project, capsys):
     assert model["schema_version"] == "1.1"
     assert set(model) == {
         "schema_version", "repository", "repository_url", "source", "generated_at", "week", "summary", "kinds",
-        "tags", "modules", "risks", "hot_files", "authors", "movements", "trend", "themes", "events", "follow_ups",
+        "tags", "modules", "risks", "hot_files", "authors", "movements", "trend", "themes", "events", "follow_ups", "flow",
         "highlights", "suggestions", "pull_requests",
     }
     # themes never repeat a PR, and every PR they name is one of the week's

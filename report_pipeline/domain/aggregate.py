@@ -14,12 +14,14 @@ from collections.abc import Mapping
 import pandas as pd
 import pyarrow as pa
 
+from report_pipeline.domain.flow import flow_rows
 from report_pipeline.domain.stories import story_rows
 from report_pipeline.schema import RISKS
 
 AGGREGATES_SCHEMA = pa.schema(
     [
         # summary | kind | tag | module | risk | hot_file | author | bot | trend | theme | event | follow_up
+        # | flow | flow_reviewer | flow_first_time | flow_revert | flow_module (domain/flow.py)
         pa.field("section", pa.string()),
         pa.field("key", pa.string()),
         pa.field("week", pa.string()),  # the week the figure describes (trend rows: an earlier week)
@@ -61,12 +63,14 @@ def aggregate_week(
     current: pd.DataFrame,
     history: Mapping[str, pd.DataFrame] | None = None,
     trend_weeks: int = 12,
+    flow_counts: Mapping[str, Mapping] | None = None,
 ) -> pd.DataFrame:
     """The tidy figures of ``week`` from its enriched PRs ``current``.
 
     ``history`` maps earlier week keys (``YYYY-MM-DD``) to their enriched PRs; weeks that
     were never built are simply absent. The previous week is the one 7 days before
     ``week``; the trailing baseline is the mean of the up to 4 weeks before it that exist.
+    ``flow_counts`` maps week keys to the source's opened / closed / open-queue counts.
     """
     history = dict(history or {})
     history.pop(week, None)
@@ -119,6 +123,7 @@ def aggregate_week(
     rows.extend(hot_files(current, week))
     rows.extend(_authors(current, week))
     rows.extend(story_rows(week, current, history))
+    rows.extend(flow_rows(week, current, history, flow_counts, TRAILING_WEEKS))
 
     trend_keys = [k for k in earlier if k >= _shift(week, -(trend_weeks - 1))] + [week]
     for key in trend_keys:

@@ -24,6 +24,8 @@ A figure the source cannot know is ``None`` with a reason code in ``notes``, nev
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -262,3 +264,210 @@ def _hours(start, end) -> float:
 
 def _nan(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
+
+
+# ---------------------------------------------------------------- weekly_aggregates rows
+
+#: the scalar figures, in report order: ``(key, how to read it from a week_flow dict)``
+SCALARS = (
+    [(f"{d}.{s}", (d, s)) for d in DURATIONS for s in STATS]
+    + [("merged_without_approval", ("merged_without_approval", "count")),
+       ("reviews", ("review_concentration", "reviews")),
+       ("reviewer_count", ("review_concentration", "reviewer_count")),
+       ("top_reviewer_share", ("review_concentration", "top_share")),
+       ("half_of_reviews_by", ("review_concentration", "half_by")),
+       ("first_time_contributors", ("first_time_contributors", len)),
+       ("bot_prs", ("bot_prs", len)),
+       ("reverts", ("reverts", len)),
+       ("merged", ("merged", None)),
+       ("opened", ("opened", None)),
+       ("closed_unmerged", ("closed_unmerged", None)),
+       ("open_at_week_end", ("open_at_week_end", None)),
+       ("closure_ratio", ("closure_ratio", None))]
+)
+#: where the reason of an empty scalar is recorded in ``notes``
+_NOTE_OF = {"reviews": "reviewers", "reviewer_count": "reviewers", "top_reviewer_share": "reviewers",
+            "half_of_reviews_by": "reviewers"}
+_PRS_OF = {"merged_without_approval": lambda f: (f["merged_without_approval"] or {}).get("prs", []),
+           "first_time_contributors": lambda f: [n for c in f["first_time_contributors"] or [] for n in c["prs"]],
+           "bot_prs": lambda f: f["bot_prs"], "reverts": lambda f: [r["number"] for r in f["reverts"]]}
+
+
+def scalar(figures: dict, key: str):
+    """One scalar of a ``week_flow`` dict by its row key (None when unknown)."""
+    name, part = dict(SCALARS)[key]
+    value = figures.get(name)
+    if value is None:
+        return None
+    if part is None:
+        return value
+    if callable(part):
+        return part(value)
+    return value.get(part)
+
+
+def flow_rows(week: str, current: pd.DataFrame, history: Mapping[str, pd.DataFrame] | None = None,
+              counts: Mapping[str, Mapping] | None = None, trailing_weeks: int = 4) -> list[dict]:
+    """The week's flow figures as ``weekly_aggregates`` rows (sections ``flow``, ``flow_reviewer``,
+    ``flow_first_time``, ``flow_revert``, ``flow_module``).
+
+    ``previous_value`` is last week's figure, ``trailing_value`` the mean of the figure over the
+    up to ``trailing_weeks`` earlier weeks that exist; ``detail`` holds the reason of an empty figure.
+    """
+    history = {k: v for k, v in (history or {}).items() if k < week}
+    counts = counts or {}
+    weeks = [_shift(week, -i) for i in range(1, trailing_weeks + 1)]
+    now = _flow_of(week, current, history, counts)
+    prev = _flow_of(weeks[0], history[weeks[0]], history, counts) if weeks[0] in history else None
+    trail = [_flow_of(w, history[w], history, counts) for w in weeks if w in history]
+    rows = []
+    for key, _ in SCALARS:
+        value = scalar(now, key)
+        note = now["notes"].get(_NOTE_OF.get(key, key.split(".")[0]))
+        rows.append(_flow_row("flow", key, week, value, prs=_PRS_OF.get(key, lambda f: [])(now),
+                              previous=None if prev is None else scalar(prev, key),
+                              trailing=_mean([scalar(t, key) for t in trail]),
+                              detail={"note": note} if note else None))
+    for r in now["reviewers"] or []:
+        rows.append(_flow_row("flow_reviewer", r["reviewer"], week, r["reviews"], prs=r["prs"]))
+    for c in now["first_time_contributors"] or []:
+        rows.append(_flow_row("flow_first_time", c["author"], week, len(c["prs"]), prs=c["prs"]))
+    for r in now["reverts"]:
+        rows.append(_flow_row("flow_revert", str(r["number"]), week, len(r["reverts"]), prs=[r["number"]] + r["reverts"]))
+    rows.extend(_module_rows(week, current, history.get(weeks[0])))
+    return rows
+
+
+def _flow_of(week: str, frame: pd.DataFrame, history: Mapping[str, pd.DataFrame], counts: Mapping) -> dict:
+    before = {k: v for k, v in history.items() if k < week}
+    earlier = {a for f in before.values() if f is not None and len(f) for a in f["author"] if isinstance(a, str)}
+    return week_flow(frame, counts.get(week), earlier, week=week, history=before)
+
+
+#: per-module figures: the PR count and the two medians
+MODULE_FIGURES = ("prs", "time_to_merge_hours.median", "time_to_first_review_hours.median", "merged_without_approval")
+
+
+def _module_rows(week: str, current: pd.DataFrame, previous: pd.DataFrame | None) -> list[dict]:
+    """Per module with at least MIN_SCOPE_PRS human PRs: PRs, median times, unapproved merges."""
+    if current is None or not len(current) or "modules" not in current:
+        return []
+    rows = []
+    for module, frame in _by_module(current).items():
+        figures = week_flow(frame)
+        humans = figures["merged"] - len(figures["bot_prs"])
+        if humans < MIN_SCOPE_PRS:
+            continue
+        before = _by_module(previous).get(module) if previous is not None and "modules" in previous else None
+        prev = week_flow(before) if before is not None else None
+        for key in MODULE_FIGURES:
+            value = humans if key == "prs" else scalar(figures, key)
+            base = None
+            if prev is not None:
+                base = prev["merged"] - len(prev["bot_prs"]) if key == "prs" else scalar(prev, key)
+            rows.append(_flow_row("flow_module", f"{module}|{key}", week, value, previous=base,
+                                  prs=[int(n) for n in frame["number"]] if key == "prs" else []))
+    return rows
+
+
+def _by_module(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    index: dict[str, list[int]] = defaultdict(list)
+    for i, modules in enumerate(df["modules"]):
+        for m in dict.fromkeys(modules if modules is not None else ()):
+            if m:
+                index[m].append(i)
+    return {m: df.iloc[ix] for m, ix in sorted(index.items())}
+
+
+def _flow_row(section, key, week, value, *, prs=(), previous=None, trailing=None, detail=None) -> dict:
+    return {"section": section, "key": key, "week": week,
+            "value": None if value is None else float(value), "share": None,
+            "previous_value": None if previous is None else float(previous), "previous_share": None,
+            "trailing_value": trailing, "trailing_share": None, "prs": [int(p) for p in prs],
+            "additions": None, "deletions": None, "first_time": None,
+            "detail": json.dumps(detail, sort_keys=True) if detail else None}
+
+
+def _mean(values: list) -> float | None:
+    values = [v for v in values if v is not None]
+    return round(sum(values) / len(values), 2) if values else None
+
+
+def _shift(week: str, weeks: int) -> str:
+    return (dt.date.fromisoformat(week) + dt.timedelta(weeks=weeks)).isoformat()
+
+
+# ---------------------------------------------------------------- the report model's section
+
+def model_flow(agg: pd.DataFrame) -> dict:
+    """The report model's ``flow`` section from the week's ``weekly_aggregates`` rows.
+
+    ``figures`` lists every scalar with last week's value, the trailing mean and the changes;
+    the two durations are also given as ``{median, p75, p90, n}`` objects; ``notes`` names
+    each figure the source cannot know (with the reason code), so nothing unknown reads as 0.
+    """
+    part = agg[agg["section"].isin(["flow", "flow_reviewer", "flow_first_time", "flow_revert", "flow_module"])] \
+        if len(agg) and "section" in agg else agg.iloc[0:0] if len(agg.columns) else pd.DataFrame()
+    rows = {s: [] for s in ("flow", "flow_reviewer", "flow_first_time", "flow_revert", "flow_module")}
+    for _, r in part.iterrows():
+        rows[r["section"]].append(r)
+    if not rows["flow"]:
+        return {"available": False, "figures": [], "notes": {}}
+    figures, notes = [], {}
+    for r in rows["flow"]:
+        value, prev, trail = _num(r["value"]), _num(r["previous_value"]), _num(r["trailing_value"])
+        note = json.loads(r["detail"]).get("note") if isinstance(r["detail"], str) else None
+        if note:
+            notes[r["key"].split(".")[0]] = note
+        figures.append({"key": r["key"], "value": value, "previous": prev, "trailing": trail,
+                        "change": _diff(value, prev), "change_trailing": _diff(value, trail),
+                        "prs": [int(p) for p in (r["prs"] if r["prs"] is not None else [])], "note": note})
+    by_key = {f["key"]: f for f in figures}
+    out = {"available": True, "figures": figures, "notes": notes}
+    for d in DURATIONS:
+        out[d] = None if by_key[f"{d}.median"]["note"] in (NO_READY_TIME, NO_REVIEWS) else {
+            s: by_key[f"{d}.{s}"]["value"] for s in STATS}
+        out[d + "_previous"] = _stats_of(by_key, d, "previous")
+    out["merged_without_approval"] = None if by_key["merged_without_approval"]["value"] is None else {
+        "count": by_key["merged_without_approval"]["value"], "prs": by_key["merged_without_approval"]["prs"]}
+    out["reviewers"] = None if by_key["reviews"]["value"] is None else [
+        {"reviewer": r["key"], "reviews": int(r["value"]), "prs": [int(p) for p in r["prs"]]} for r in rows["flow_reviewer"]]
+    out["review_concentration"] = None if by_key["reviews"]["value"] is None else {
+        "reviews": by_key["reviews"]["value"], "reviewer_count": by_key["reviewer_count"]["value"],
+        "top_share": by_key["top_reviewer_share"]["value"], "half_by": by_key["half_of_reviews_by"]["value"]}
+    out["first_time_contributors"] = None if by_key["first_time_contributors"]["value"] is None else [
+        {"author": r["key"], "prs": [int(p) for p in r["prs"]]} for r in rows["flow_first_time"]]
+    out["bot_prs"] = by_key["bot_prs"]["prs"]
+    out["reverts"] = [{"number": int(r["prs"][0]), "reverts": [int(p) for p in r["prs"][1:]]} for r in rows["flow_revert"]]
+    for k in ("opened", "closed_unmerged", "open_at_week_end", "closure_ratio"):
+        out[k] = by_key[k]["value"]
+    out["modules"] = _model_modules(rows["flow_module"])
+    return out
+
+
+def _model_modules(rows: list) -> list[dict]:
+    modules: dict[str, dict] = {}
+    for r in rows:
+        module, _, key = r["key"].partition("|")
+        entry = modules.setdefault(module, {"module": module})
+        entry[key] = _num(r["value"])
+        entry[key + "_previous"] = _num(r["previous_value"])
+        if key == "prs":
+            entry["pr_numbers"] = [int(p) for p in r["prs"]]
+    return sorted(modules.values(), key=lambda m: (-(m.get("prs") or 0), m["module"]))
+
+
+def _stats_of(by_key: dict, d: str, which: str) -> dict | None:
+    values = {s: by_key[f"{d}.{s}"][which] for s in STATS}
+    return values if values["n"] else None
+
+
+def _num(value):
+    if value is None or _nan(value):
+        return None
+    value = float(value)
+    return int(value) if value.is_integer() else round(value, 4)
+
+
+def _diff(value, base):
+    return None if value is None or base is None else round(value - base, 4)

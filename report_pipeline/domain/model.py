@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from report_pipeline.domain import stories
+from report_pipeline.domain import flow, stories
 from report_pipeline.domain.text import digest
 from report_pipeline.weeks import WeekWindow
 
@@ -129,6 +129,7 @@ def build_report_model(
         "themes": themes,
         "events": events,
         "follow_ups": follow_ups,
+        "flow": flow.model_flow(agg),
         "highlights": [h | {"theme": by_pr.get(h["number"], {}).get("theme")} for h in highlights],
         # story-tied actions first, then the risk-derived ones for PRs they do not already name
         "suggestions": _merge_suggestions(stories.story_suggestions(themes, events, follow_ups, by_pr),
