@@ -71,6 +71,17 @@ RAW_SCHEMA = pa.schema(
     ]
 )
 
+#: One row per week: PRs opened, closed without merge and open at week end (GitHub's count-only
+#: searches); null with ``note`` (a domain/flow.py reason code) when the source cannot count them.
+FLOW_COUNTS_SCHEMA = pa.schema(
+    [
+        pa.field("opened", pa.int64()),
+        pa.field("closed_unmerged", pa.int64()),
+        pa.field("open_at_week_end", pa.int64()),
+        pa.field("note", pa.string()),
+    ]
+)
+
 REASON_TYPE = pa.struct(
     [
         # machine-readable reason code, e.g. "size", "core_path"; templates translate it

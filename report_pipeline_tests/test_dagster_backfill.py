@@ -15,7 +15,8 @@ from report_pipeline.dagster_defs.schedules import JOB_NAME
 from report_pipeline_tests.conftest import write_config
 
 REPO = "lumen-ai/lumen"
-ASSETS = ["raw_pull_requests", "enriched_pull_requests", "weekly_aggregates", "highlight_reviews", "weekly_report"]
+ASSETS = ["raw_pull_requests", "enriched_pull_requests", "weekly_flow_counts", "weekly_aggregates",
+          "highlight_reviews", "weekly_report"]
 # runs launched in this process, one after the other, with the instance's default coordinator
 SYNC_INSTANCE = {
     "run_coordinator": {"module": "dagster._core.run_coordinator", "class": "DefaultRunCoordinator"},

@@ -11,7 +11,8 @@ from report_pipeline.config import load_config
 from report_pipeline.dagster_defs.definitions import build_definitions
 from report_pipeline_tests.conftest import SAMPLE, write_config
 
-ASSETS = {"raw_pull_requests", "enriched_pull_requests", "weekly_aggregates", "highlight_reviews", "weekly_report"}
+ASSETS = {"raw_pull_requests", "enriched_pull_requests", "weekly_flow_counts", "weekly_aggregates",
+          "highlight_reviews", "weekly_report"}
 
 
 def _two_repo_config(tmp_path, tz="Asia/Shanghai"):
@@ -41,7 +42,8 @@ def test_asset_graph_edges(tmp_path):
     graph = defs.resolve_asset_graph()
     parents = {k.to_user_string(): {p.to_user_string() for p in graph.get(k).parent_keys} for k in graph.get_all_asset_keys()}
     assert parents["enriched_pull_requests"] == {"raw_pull_requests"}
-    assert parents["weekly_aggregates"] == {"enriched_pull_requests"}
+    assert parents["weekly_aggregates"] == {"enriched_pull_requests", "weekly_flow_counts"}
+    assert parents["weekly_flow_counts"] == set()
     assert parents["weekly_report"] == {"weekly_aggregates", "enriched_pull_requests", "highlight_reviews"}
 
 

@@ -80,7 +80,8 @@ def test_one_week_end_to_end(project, capsys):
     assert top["pr_count"] == sum(1 for r in rows if any(f["path"] == top["path"] for f in r["files"]))
 
     # Parquet of every asset, one file per partition
-    for asset in ("raw_pull_requests", "enriched_pull_requests", "weekly_aggregates", "highlight_reviews", "weekly_report"):
+    for asset in ("raw_pull_requests", "enriched_pull_requests", "weekly_flow_counts", "weekly_aggregates",
+                  "highlight_reviews", "weekly_report"):
         assert (project / "out" / "warehouse" / asset / "lumen-ai__lumen" / f"{WEEK}.parquet").exists(), asset
     raw = pq.read_table(project / "out" / "warehouse" / "raw_pull_requests" / "lumen-ai__lumen" / f"{WEEK}.parquet")
     assert raw.num_rows == n

@@ -64,8 +64,10 @@ def test_github_source_end_to_end(project, monkeypatch, capsys):
     assert model["repository_url"].startswith("http://127.0.0.1")  # GitHub Enterprise web address
     highlighted = {h["number"]: h for h in model["highlights"]}
     assert 7 in highlighted and highlighted[7]["reviews"], "review comments of highlight PRs reach the report"
-    # search pages of 25 + first-time authors + highlight review batches, nothing per PR
+    # search pages of 25 + first-time authors + flow counts + highlight review batches, nothing per PR
     assert requests <= -(-len(expected) // 25) + 3
+    assert model["flow"]["opened"] is not None and "opened" not in model["flow"]["notes"]
+    assert model["flow"]["time_to_first_review_hours"] is not None
     out = capsys.readouterr()
     assert fake.token not in _all_text(project) + out.out + out.err
 

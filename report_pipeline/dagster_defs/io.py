@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from report_pipeline.dagster_defs.partitions import split_key
 from report_pipeline.domain.aggregate import AGGREGATES_SCHEMA
 from report_pipeline.publish import inside
-from report_pipeline.schema import ENRICHED_SCHEMA, RAW_SCHEMA, REVIEWS_SCHEMA, from_table, to_table
+from report_pipeline.schema import ENRICHED_SCHEMA, FLOW_COUNTS_SCHEMA, RAW_SCHEMA, REVIEWS_SCHEMA, from_table, to_table
 
 REPORT_FILES_SCHEMA = pa.schema(
     [
@@ -46,6 +46,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "enriched_pull_requests": ENRICHED_SCHEMA,
     "weekly_aggregates": AGGREGATES_SCHEMA,
     "highlight_reviews": REVIEWS_SCHEMA,
+    "weekly_flow_counts": FLOW_COUNTS_SCHEMA,
     "weekly_report": REPORT_FILES_SCHEMA,
 }
 

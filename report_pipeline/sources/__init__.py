@@ -100,6 +100,23 @@ def _github_range(repo, windows, github_client, concurrency) -> dict[str, tuple[
             return dict(pool.map(one, windows))
 
 
+def extract_flow_counts(
+    repo: RepositoryConfig,
+    window: WeekWindow,
+    github_client: Callable[[RepositoryConfig], object] | None = None,
+) -> tuple[dict, dict]:
+    """PRs opened, closed without merge and open at the end of ``window`` (one GitHub request).
+
+    Only GitHub can count PRs that were not merged; other sources return nulls and the reason.
+    """
+    if repo.source == "github" and github_client is not None:
+        with github_client(repo) as client:
+            counts = client.fetch_flow_counts(repo.name, window)
+        return counts | {"note": None}, {"requests": client.last_stats.requests}
+    empty = {"opened": None, "closed_unmerged": None, "open_at_week_end": None, "note": "no_counts"}
+    return empty, {"skipped": f"source {repo.source!r} sees merged PRs only"}
+
+
 def extract_reviews(
     repo: RepositoryConfig,
     numbers: list[int],

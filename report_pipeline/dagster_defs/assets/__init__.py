@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from report_pipeline.config import Config
-from report_pipeline.dagster_defs.assets import aggregates, enriched, raw, report, reviews
+from report_pipeline.dagster_defs.assets import aggregates, enriched, flow_counts, raw, report, reviews
 
 # Shown on every asset in the UI: who answers for these reports. A deployment names its own
 # team (or e-mail) here.
@@ -19,6 +19,6 @@ def build_assets(partitions: dg.PartitionsDefinition, config: Config) -> list[dg
     editor"). ``link_code_references_to_git`` is not applied: the project has no canonical
     remote URL and branch to link to; a deployment with one can wrap these definitions.
     """
-    assets = [module.build(partitions, config) for module in (raw, enriched, aggregates, reviews, report)]
+    assets = [module.build(partitions, config) for module in (raw, enriched, flow_counts, aggregates, reviews, report)]
     owned = dg.map_asset_specs(lambda spec: spec.replace_attributes(owners=OWNERS), assets)
     return list(dg.with_source_code_references(owned))

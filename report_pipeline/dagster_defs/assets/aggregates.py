@@ -47,11 +47,14 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
             "when the week is built (not a dependency: a backfill rebuilds only the weeks asked for)."
         ),
         metadata={"dagster/column_schema": column_schema(AGGREGATES_SCHEMA)},
+        # counts of PRs opened/closed (flow section): a week without them reports them as unknown
+        ins={"weekly_flow_counts": dg.AssetIn(metadata={"allow_missing_partitions": True})},
         backfill_policy=dg.BackfillPolicy.single_run(),
         check_specs=_checks(partitions),
     )
     def weekly_aggregates(
-        context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: ReportSettings, enriched_pull_requests
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, settings: ReportSettings,
+        enriched_pull_requests, weekly_flow_counts,
     ):
         # Why the trend's earlier weeks are not an input with a TimeWindowPartitionMapping:
         # with one, Dagster sees week W+1..W+11 as downstream of week W, so a UI backfill of
@@ -64,7 +67,8 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
         for key, repo_name, week in run:
             current = in_run[(repo_name, week)]
             history = _history(warehouse, in_run, repo_name, week, settings.trend_weeks)
-            frame = aggregate_week(week, current, history, trend_weeks=settings.trend_weeks)
+            counts = _flow_counts(warehouse, for_partition(weekly_flow_counts, key), repo_name, week)
+            frame = aggregate_week(week, current, history, trend_weeks=settings.trend_weeks, flow_counts=counts)
             results[key] = frame
             mismatches[key] = aggregates_vs_rows(frame, current, week)
             context.add_asset_metadata(_week_metadata(frame, week, sorted(history)), partition_key=key)
@@ -81,6 +85,14 @@ def _history(warehouse: WarehouseResource, in_run: dict, repo: str, week: str, t
     history = {w: in_run[(repo, w)] for w in earlier if (repo, w) in in_run}
     stored = warehouse.read_weeks("enriched_pull_requests", repo, [w for w in earlier if w not in history])
     return history | stored
+
+
+def _flow_counts(warehouse: WarehouseResource, current: pd.DataFrame, repo: str, week: str) -> dict:
+    """The week's flow counts and the stored ones of the 4 weeks before (for last week and the trailing mean)."""
+    monday = dt.date.fromisoformat(week)
+    earlier = [(monday - dt.timedelta(weeks=i)).isoformat() for i in range(1, 5)]
+    frames = warehouse.read_weeks("weekly_flow_counts", repo, earlier) | {week: current}
+    return {w: f.iloc[0].to_dict() for w, f in frames.items() if f is not None and len(f)}
 
 
 def _week_metadata(frame: pd.DataFrame, week: str, history_weeks: list[str]) -> dict:
