@@ -97,6 +97,7 @@ def test_github_pool_only_where_a_repository_reads_github(tmp_path):
         return {k.to_user_string(): graph.get(k).pools for k in graph.get_all_asset_keys() if graph.get(k).pools}
 
     mixed = _two_repo_config(tmp_path / "mixed")
-    assert pools(mixed) == {"raw_pull_requests": {"github_api"}, "highlight_reviews": {"github_api"}}
+    assert pools(mixed) == {"raw_pull_requests": {"github_api"}, "highlight_reviews": {"github_api"},
+                           "weekly_flow_counts": {"github_api"}}
     sample_only = load_config(write_config(tmp_path))
     assert pools(sample_only) == {}
