@@ -457,6 +457,30 @@ def _validate(raw: dict, path: Path) -> None:
         _check_str_map(path, tags["words"], "tags.words")
         for pattern in tags["words"]:
             _check_regex(path, pattern, f"tags.words.{pattern}")
+    _validate_paths(raw, path)
+    risks = _check_table(path, raw.get("risks", {}), "risks", _RISKS_KEYS)
+    for k in ("platform_words", "platform_prefixes"):
+        if k in risks and (not isinstance(risks[k], list) or not all(isinstance(x, str) and x for x in risks[k])):
+            _fail(path, f"risks.{k}", "must be a list of words")
+    for k in ("large_lines", "large_files", "missing_tests_lines"):
+        if k in risks:
+            _check_number(path, risks[k], f"risks.{k}", 0, 10_000_000)
+    score = _check_table(path, raw.get("score", {}), "score", _SCORE_KEYS)
+    kp = _check_table(path, score.get("kinds", {}), "score.kinds", set(KINDS))
+    rp = _check_table(path, score.get("risks", {}), "score.risks", set(RISKS))
+    lp = _check_table(path, score.get("labels", {}), "score.labels")
+    cp = _check_table(path, score.get("caps", {}), "score.caps", _CAP_KEYS)
+    ip = _check_table(path, score.get("impact", {}), "score.impact")
+    for name, table in (("kinds", kp), ("risks", rp), ("labels", lp), ("caps", cp), ("impact", ip)):
+        for k, v in table.items():
+            _check_number(path, v, f"score.{name}.{k}", 0, 10)
+    for pattern in ip:
+        _check_regex(path, pattern, f"score.impact.{pattern}")
+    _validate_people_platforms_highlights(raw, path)
+
+
+def _validate_paths(raw: dict, path: Path) -> None:
+    """``[files]``, ``[core]``, ``[modules]``, ``[module_categories]`` and ``[module_fallback]``."""
     files = _check_table(path, raw.get("files", {}), "files", set(CATEGORIES))
     for k, v in files.items():
         _check_globs(path, v, f"files.{k}")
@@ -478,25 +502,6 @@ def _validate(raw: dict, path: Path) -> None:
             template.format(**{g: "x" for g in rx.groupindex})
         except (KeyError, IndexError, ValueError) as exc:
             _fail(path, key, f"template {template!r} uses a placeholder the glob does not capture ({exc})")
-    risks = _check_table(path, raw.get("risks", {}), "risks", _RISKS_KEYS)
-    for k in ("platform_words", "platform_prefixes"):
-        if k in risks and (not isinstance(risks[k], list) or not all(isinstance(x, str) and x for x in risks[k])):
-            _fail(path, f"risks.{k}", "must be a list of words")
-    for k in ("large_lines", "large_files", "missing_tests_lines"):
-        if k in risks:
-            _check_number(path, risks[k], f"risks.{k}", 0, 10_000_000)
-    score = _check_table(path, raw.get("score", {}), "score", _SCORE_KEYS)
-    kp = _check_table(path, score.get("kinds", {}), "score.kinds", set(KINDS))
-    rp = _check_table(path, score.get("risks", {}), "score.risks", set(RISKS))
-    lp = _check_table(path, score.get("labels", {}), "score.labels")
-    cp = _check_table(path, score.get("caps", {}), "score.caps", _CAP_KEYS)
-    ip = _check_table(path, score.get("impact", {}), "score.impact")
-    for name, table in (("kinds", kp), ("risks", rp), ("labels", lp), ("caps", cp), ("impact", ip)):
-        for k, v in table.items():
-            _check_number(path, v, f"score.{name}.{k}", 0, 10)
-    for pattern in ip:
-        _check_regex(path, pattern, f"score.impact.{pattern}")
-    _validate_people_platforms_highlights(raw, path)
 
 
 def _check_words(path: Path, raw: Any, key: str) -> None:
@@ -561,14 +566,9 @@ def _lower_keys(d: dict) -> dict:
     return {" ".join(str(k).lower().split()): v for k, v in d.items()}
 
 
-def _compile(raw: dict, sources: tuple[Path, ...]) -> RuleSet:
-    where = str(sources[-1])
-    kinds = raw.get("kinds", {})
-    tags = raw.get("tags", {})
+def _compile_paths(raw: dict, where: str) -> dict[str, Any]:
+    """The path matchers: category and core regexes, the module alternation and the fallbacks."""
     files = raw.get("files", {})
-    risks = raw.get("risks", {})
-    score = raw.get("score", {})
-
     category_res = []
     for cat in CATEGORIES:
         rx = _union(files.get(cat, []), f"files.{cat}", where)
@@ -598,7 +598,16 @@ def _compile(raw: dict, sources: tuple[Path, ...]) -> RuleSet:
         (re.compile(glob_to_regex(pattern, captures=True), re.IGNORECASE), template)
         for pattern, template in raw.get("module_fallback", {}).items()
     )
+    return {"_category_res": tuple(category_res), "_core_res": tuple(core_res), "_module_re": module_re,
+            "_module_names": names, "_fallback": fallback}
 
+
+def _compile(raw: dict, sources: tuple[Path, ...]) -> RuleSet:
+    where = str(sources[-1])
+    kinds = raw.get("kinds", {})
+    tags = raw.get("tags", {})
+    risks = raw.get("risks", {})
+    score = raw.get("score", {})
     platform_words = _words_regex([w.lower() for w in risks.get("platform_words", [])])
     keywords = tuple(
         KeywordRule(
@@ -650,9 +659,5 @@ def _compile(raw: dict, sources: tuple[Path, ...]) -> RuleSet:
         label_points={k.lower(): float(v) for k, v in score.get("labels", {}).items()},
         caps={k: float(v) for k, v in caps.items()},
         raw=raw,
-        _category_res=tuple(category_res),
-        _core_res=tuple(core_res),
-        _module_re=module_re,
-        _module_names=names,
-        _fallback=fallback,
+        **_compile_paths(raw, where),
     )
