@@ -155,8 +155,6 @@ def _classify(args) -> int:
                     print(json.dumps({"repo": repo} | record, ensure_ascii=False))
     except (RuleSetError, SampleSourceError) as exc:
         raise UsageError(str(exc)) from None
-    except BrokenPipeError:  # "| head": the reader has all it wants
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
     return 0
 
 
