@@ -168,9 +168,9 @@ def _build(config: Config, args) -> int:
     # the code location the runs record (and a run worker or the UI reloads) reads this same file
     os.environ[CONFIG_ENV] = str(config.path.resolve()) if config.path else str(config_path().resolve())
     home = dagster_home(config)
+    from report_pipeline.bounded_executor import bounded_in_process_executor
     from report_pipeline.dagster_defs.definitions import build_definitions
     from report_pipeline.dagster_defs.schedules import JOB_NAME
-    from report_pipeline.launch import bounded_in_process_executor
 
     executor = bounded_in_process_executor(args.max_wait)
     job = build_definitions(config, executor=executor).resolve_job_def(JOB_NAME)

@@ -7,22 +7,20 @@ webserver's launcher creates one (remote job origin naming the code location of
 this process, as a run worker would (``execute_run``): no gRPC server to start, and the
 UI can re-execute the run and lists it under the job.
 
-The job runs on a bounded in-process executor: a step waiting for a slot in a concurrency
-pool says which pool and who holds it, and fails the run after the allowed wait (Dagster's
-own wait has no bound).
+The job runs on ``bounded_executor``'s in-process executor: a step waiting for a slot in a
+concurrency pool says which pool and who holds it, and fails the run after the allowed wait.
 """
 
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from report_pipeline.config import PROJECT_ROOT
-from report_pipeline.instance import describe_run, process_tags
+from report_pipeline.instance import process_tags
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -110,105 +108,3 @@ def execute(instance: dg.DagsterInstance, run: dg.DagsterRun, job) -> RunOutcome
 
     result = execute_run(job, run, instance)
     return RunOutcome(result.success, list(result.all_events))
-
-
-class PoolWaitTimeout(Exception):
-    """A step waited longer than allowed for a slot in a concurrency pool."""
-
-
-def bounded_in_process_executor(max_wait: float) -> dg.ExecutorDefinition:
-    """Dagster's in-process executor, but a step waits at most ``max_wait`` s for a pool slot, and says so.
-
-    Dagster's own wait has no bound, prints nothing and spins (its next-check interval is
-    never positive), so a slot held by a dead run used to hang every later build at 100% CPU.
-    """
-    import dagster as dg
-
-    @dg.executor(name="in_process", config_schema={})
-    def _executor(_init_context):
-        return _bounded_classes(max_wait)()
-
-    return _executor
-
-
-def _bounded_classes(max_wait: float):
-    """The executor and concurrency-context classes (built lazily: Dagster imports stay out of ``--help``)."""
-    import os
-
-    from dagster._core.errors import DagsterExecutionInterruptedError
-    from dagster._core.events import DagsterEvent, EngineEventData
-    from dagster._core.execution.api import ExecuteRunWithPlanIterable
-    from dagster._core.execution.context_creation_job import PlanExecutionContextManager
-    from dagster._core.execution.plan.execute_plan import inner_plan_execution_iterator
-    from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext
-    from dagster._core.execution.retries import RetryMode
-    from dagster._core.executor.in_process import InProcessExecutor
-    from dagster._utils.interrupts import pop_captured_interrupt
-
-    class BoundedConcurrencyContext(InstanceConcurrencyContext):
-        def __init__(self, instance, dagster_run):
-            super().__init__(instance, dagster_run)
-            self._waiting_since: dict[str, float] = {}
-
-        def claim(self, concurrency_key: str, step_key: str, step_priority: int = 0) -> bool:
-            if super().claim(concurrency_key, step_key, step_priority):
-                self._waiting_since.pop(step_key, None)
-                return True
-            if pop_captured_interrupt():  # Ctrl-C while waiting: Dagster only checks between steps
-                raise DagsterExecutionInterruptedError("interrupted while waiting for a concurrency slot")
-            since = self._waiting_since.get(step_key)
-            if since is None:
-                self._waiting_since[step_key] = time.monotonic()
-                print(f"report-pipeline: {step_key} is waiting for a slot in the concurrency pool "
-                      f"{concurrency_key!r}, held by {pool_holders(self._instance, concurrency_key)}; "
-                      f"giving up after {max_wait:g} s (--max-wait)", file=sys.stderr, flush=True)
-            elif time.monotonic() - since > max_wait:
-                raise PoolWaitTimeout(
-                    f"gave up after {max_wait:g} s waiting for a slot in the concurrency pool {concurrency_key!r}, "
-                    f"held by {pool_holders(self._instance, concurrency_key)}. If that run is stuck, see "
-                    "'Stuck runs' in docs/operations.md; else wait longer with --max-wait")
-            return False
-
-        def interval_to_next_pending_claim_check(self) -> float:
-            # Dagster returns min(0, ...), never positive: the executor would spin instead of sleeping
-            if not self._pending_timeouts:
-                return 0.0
-            return max(0.0, min(min(self._pending_timeouts.values()) - time.time(), 1.0))
-
-    def iterate(job_context, execution_plan, instance_concurrency_context=None):
-        with BoundedConcurrencyContext(job_context.instance, job_context.dagster_run) as context:
-            yield from inner_plan_execution_iterator(job_context, execution_plan, context)
-
-    class BoundedInProcessExecutor(InProcessExecutor):
-        def __init__(self):
-            super().__init__(retries=RetryMode.ENABLED)
-
-        def execute(self, plan_context, execution_plan):
-            # InProcessExecutor.execute with the bounded concurrency context
-            keys = execution_plan.step_keys_to_execute
-            yield DagsterEvent.engine_event(plan_context, f"Executing steps in process (pid: {os.getpid()})",
-                                            event_specific_data=EngineEventData.in_process(os.getpid(), keys))
-            yield from ExecuteRunWithPlanIterable(
-                execution_plan=plan_context.execution_plan,
-                iterator=iterate,
-                execution_context_manager=PlanExecutionContextManager(
-                    job=plan_context.job, retry_mode=plan_context.retry_mode,
-                    execution_plan=plan_context.execution_plan, run_config=plan_context.run_config,
-                    dagster_run=plan_context.dagster_run, instance=plan_context.instance,
-                    raise_on_error=plan_context.raise_on_error, output_capture=plan_context.output_capture,
-                    step_dependency_config=self.step_dependency_config,
-                ),
-            )
-            yield DagsterEvent.engine_event(plan_context, f"Finished steps in process (pid: {os.getpid()})",
-                                            event_specific_data=EngineEventData.in_process(os.getpid(), keys))
-
-    return BoundedInProcessExecutor
-
-
-def pool_holders(instance: dg.DagsterInstance, pool: str) -> str:
-    """Who holds ``pool``'s slots, for messages: ``run 1a2b3c4d (pid 4242 on host)``."""
-    info = instance.event_log_storage.get_concurrency_info(pool)
-    runs = dict.fromkeys(slot.run_id for slot in info.claimed_slots if slot.run_id)
-    if not runs:
-        return "nobody (the slot is being handed over)"
-    return ", ".join(describe_run(instance, run_id) for run_id in runs)
