@@ -149,3 +149,15 @@ def good_answer(sheet: dict, language: str) -> dict:
         out["suggestions"][sg["key"]] = ((f"请跟进 {cite}。" if cite else "除常规评审外无需跟进。") if zh
                                           else (f"Follow up on {cite}." if cite else "Nothing beyond the usual review."))
     return out
+
+
+def themed_model(model: dict) -> dict:
+    """``model`` with themes (schema 1.1) made from its busiest code modules, one theme per PR."""
+    themes, used = [], set()
+    for mod in [m for m in model["modules"] if not m.get("auxiliary")][:5]:
+        prs = [n for n in mod["prs"] if n not in used]
+        used.update(prs)
+        if prs:
+            themes.append({"name": mod["key"], "basis": "module", "summary": "", "prs": prs, "kinds": [],
+                           "leads": prs[:3], "highlights": [h["number"] for h in model["highlights"] if h["number"] in prs]})
+    return {**model, "themes": themes}

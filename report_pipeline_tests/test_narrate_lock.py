@@ -7,13 +7,13 @@ import pytest
 from report_pipeline.narrate.facts import fact_sheet, sheet_hash
 from report_pipeline.narrate.lock import FactIndex, check_section, sections_in
 from report_pipeline.narrate.prompt import MalformedAnswer, messages, parse_answer
-from report_pipeline_tests.openai_server import good_answer
+from report_pipeline_tests.openai_server import good_answer, themed_model
 from report_pipeline_tests.report_model_fixture import report_model
 
 
 @pytest.fixture(scope="module")
 def sheet():
-    return fact_sheet(report_model())
+    return fact_sheet(themed_model(report_model()))
 
 
 @pytest.fixture(scope="module")
@@ -123,5 +123,6 @@ def test_the_prompt_carries_the_sheet_and_the_language(sheet):
     msgs = messages(sheet, "zh")
     assert msgs[0]["role"] == "system" and "Simplified Chinese" in msgs[1]["content"]
     assert f'"pr_count":{sheet["summary"]["pr_count"]}' in msgs[1]["content"]
-    changed = fact_sheet({**report_model(), "summary": {**report_model()["summary"], "pr_count": 31}})
-    assert sheet_hash(changed) != sheet_hash(sheet) and sheet_hash(fact_sheet(report_model())) == sheet_hash(sheet)
+    model = themed_model(report_model())
+    changed = fact_sheet({**model, "summary": {**model["summary"], "pr_count": 31}})
+    assert sheet_hash(changed) != sheet_hash(sheet) and sheet_hash(fact_sheet(themed_model(report_model()))) == sheet_hash(sheet)

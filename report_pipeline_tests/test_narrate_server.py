@@ -14,7 +14,7 @@ import pytest
 
 from report_pipeline.narrate import AnswerCache, Budget, ChatClient, Narrator
 from report_pipeline.narrate.facts import fact_sheet
-from report_pipeline_tests.openai_server import FakeOpenAI, Reply, answer, error, good_answer
+from report_pipeline_tests.openai_server import FakeOpenAI, Reply, answer, error, good_answer, themed_model
 from report_pipeline_tests.report_model_fixture import empty_model, report_model
 
 KEY = "sk-test-secret-0123456789"
@@ -22,7 +22,7 @@ KEY = "sk-test-secret-0123456789"
 
 @pytest.fixture(scope="module")
 def model():
-    return report_model()
+    return themed_model(report_model())
 
 
 def _good(model, language):

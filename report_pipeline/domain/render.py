@@ -11,6 +11,7 @@ and are shared by both formats; only the markup filters (``t``, ``code``, ``pr``
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -31,6 +32,7 @@ from report_pipeline.domain.markdown_safe import (
     safe_url,
     truncate,
 )
+from report_pipeline.narrate.view import MARK, narrated_view
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("en", "zh")
@@ -153,6 +155,19 @@ def _html_trunc(value: object, limit: int = 120) -> Markup:
     return html_text(truncate(value, limit))
 
 
+def _narrated_filter(fmt: str):
+    """Model-written text (already fact-locked): escaped as untrusted, ``#N`` linked, marked ✎."""
+    text_fn = md_text if fmt == "md" else html_text
+    pr_fn = _md_pr if fmt == "md" else _html_pr
+
+    @pass_context
+    def narrated(ctx, text: object) -> Markup:
+        parts = re.split(r"#(\d+)", str(text or ""))
+        out = [pr_fn(ctx, int(p)) if i % 2 else text_fn(p) for i, p in enumerate(parts) if p]
+        return Markup("").join(out) + Markup(" " + MARK)
+    return narrated
+
+
 def _build_env(fmt: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
@@ -179,6 +194,7 @@ def _build_env(fmt: str) -> Environment:
         # our own strings (risk explanations) need no neutralising, only HTML escaping
         trusted=(lambda s: Markup(s)) if md else (lambda s: escape(s)),
         cell=_md_cell if md else html_text,
+        narrated=_narrated_filter(fmt),
         safe_url=safe_url,
         relhref=lambda h: h if isinstance(h, str) and h and not _has_scheme(h) else None,
     )
@@ -266,7 +282,8 @@ def _view(model: dict) -> dict:
 def _context(model: dict, language: str) -> dict:
     summary = {**_SUMMARY_DEFAULTS, **(model.get("summary") or {})}
     view = _view(model)
-    return {"m": model, "s": summary, "L": strings(language), "lang": language, "v": view, "prs": view["prs"]}
+    return {"m": model, "s": summary, "L": strings(language), "lang": language, "v": view, "prs": view["prs"],
+            "N": narrated_view(model, language)}  # model-written sections, when the narrator ran
 
 
 def _charts(ctx: dict) -> dict[str, Markup]:

@@ -15,8 +15,6 @@ import json
 # PRs listed per theme, risk and suggestion: enough to narrate, small enough to stay cheap
 MAX_PRS = 12
 MAX_THEMES = 6
-AUXILIARY = frozenset({"tests", "docs", "ci/build", "ci", "build", "dependencies", "benchmarks", "examples",
-                       "tools", "scripts"})
 SUMMARY_KEYS = ("pr_count", "highlight_count", "mean_score", "additions", "deletions", "changed_files",
                 "author_count", "first_time_author_count")
 
@@ -49,11 +47,6 @@ def sheet_hash(sheet: dict) -> str:
     """A stable hash of a fact sheet (canonical JSON)."""
     text = json.dumps(sheet, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def theme_names(model: dict) -> list[str]:
-    """The names of the themes the sheet (and so the narration) covers, in report order."""
-    return [t["name"] for t in _themes(model, _pr_index(model))]
 
 
 def suggestion_keys(suggestions: list[dict]) -> list[str]:
@@ -92,11 +85,7 @@ def _summary(s: dict) -> dict:
 
 
 def _themes(model: dict, prs: dict[int, dict]) -> list[dict]:
-    themes = model.get("themes")
-    if themes is None:  # a model without themes: the busiest code modules stand in for them
-        modules = [m for m in _active(model.get("modules")) if not m.get("auxiliary") and m.get("key") not in AUXILIARY]
-        themes = [{"name": m["key"], "prs": m.get("prs") or [], "count": m.get("count"), "share": m.get("share")}
-                  for m in modules[:MAX_THEMES]]
+    themes = model.get("themes") or []  # as the report tells them (schema 1.1); none in older models
     out = []
     for th in themes[:MAX_THEMES]:
         numbers = [n for n in th.get("prs") or [] if n in prs]
