@@ -90,8 +90,10 @@ def build_report_model(
     for theme in themes:
         for number in theme["prs"]:
             by_pr[number]["theme"] = theme["name"]
-            # a PR of a found theme that names it is about it: "#5068 (tune Aurora-2 ...)", not "(MoE)"
-            if theme["basis"] != "module" and stories.term_key(theme["name"]) in stories.term_key(by_pr[number]["title"]):
+            # a PR of a found theme without a name of its own is named by the theme ("Aurora-2"), not its module
+            gist = by_pr[number]["gist"]
+            if theme["basis"] != "module" and (not gist["subject"] or gist["subject"] in stories.GENERIC_SUBJECTS) \
+                    and stories.term_key(theme["name"]) in stories.term_key(by_pr[number]["title"]):
                 by_pr[number]["gist"]["subject"] = theme["name"]
     events = stories.model_events(_rows(agg, "event"), by_pr)
     follow_ups = stories.model_follow_ups(_rows(agg, "follow_up"))

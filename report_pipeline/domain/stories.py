@@ -401,7 +401,8 @@ def reverts(week: str, current: pd.DataFrame, history: Mapping[str, pd.DataFrame
                 targets.append(hit)
         if not targets and inner and _norm_title(inner) in by_title:
             targets.append(by_title[_norm_title(inner)])
-        targets = list({t["number"]: t for t in targets if t["number"] != int(number)}.values())
+        # oldest first: the change itself before the fix-ups reverted with it
+        targets = sorted({t["number"]: t for t in targets if t["number"] != int(number)}.values(), key=lambda t: t["number"])
         out.append({"type": "revert", "prs": [int(number)] + [t["number"] for t in targets],
                     "detail": {"reverts": targets,
                                "quoted": inner if not targets else None}})
@@ -625,6 +626,8 @@ def pr_gist(title: str, kind: str, modules: Iterable[str] = ()) -> dict:
     return {"action": action, "subject": _subject(words), "module": module}
 
 
+# subjects too vague to name a PR by when its theme names it better
+GENERIC_SUBJECTS = frozenset({"MoE", "GPU", "CPU", "KV", "API", "CI", "NPU"})
 _JOINERS = frozenset("to for of in on with from by and or the a an when while into at as is are be via per after "
                      "before without across beyond".split())
 
