@@ -213,3 +213,13 @@ def test_git_week_says_what_it_cannot_know():
     section = md[md.index("## How the team worked"):]
     assert "| Time to merge, median \\(h\\) (see notes) | — |" in section
     assert "first commit to merge is not review time" in section
+
+
+def test_theme_figures_need_enough_prs():
+    week = _frame([_pr(n, created=0, merged=n, reviews=[_rev("bob", 1)]) for n in range(1, 8)])
+    rows = flow.flow_rows("2026-04-13", week, themes={"FP8": [1, 2, 3, 4, 5, 6], "tiny": [7]})
+    theme = {r["key"]: r for r in rows if r["section"] == "flow_theme"}
+    assert set(theme) == {f"FP8|{k}" for k in flow.MODULE_FIGURES}
+    assert theme["FP8|prs"]["value"] == 6 and theme["FP8|prs"]["prs"] == [1, 2, 3, 4, 5, 6]
+    assert theme["FP8|time_to_merge_hours.median"]["value"] == statistics.median(range(1, 7))
+    assert theme["FP8|time_to_first_review_hours.median"]["value"] == 1

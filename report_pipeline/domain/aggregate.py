@@ -123,7 +123,8 @@ def aggregate_week(
     rows.extend(hot_files(current, week))
     rows.extend(_authors(current, week))
     rows.extend(story_rows(week, current, history))
-    rows.extend(flow_rows(week, current, history, flow_counts, TRAILING_WEEKS))
+    themes = {r["key"]: r["prs"] for r in rows if r["section"] == "theme"}
+    rows.extend(flow_rows(week, current, history, flow_counts, TRAILING_WEEKS, themes))
 
     trend_keys = [k for k in earlier if k >= _shift(week, -(trend_weeks - 1))] + [week]
     for key in trend_keys:

@@ -307,12 +307,14 @@ def scalar(figures: dict, key: str):
 
 
 def flow_rows(week: str, current: pd.DataFrame, history: Mapping[str, pd.DataFrame] | None = None,
-              counts: Mapping[str, Mapping] | None = None, trailing_weeks: int = 4) -> list[dict]:
+              counts: Mapping[str, Mapping] | None = None, trailing_weeks: int = 4,
+              themes: Mapping[str, list[int]] | None = None) -> list[dict]:
     """The week's flow figures as ``weekly_aggregates`` rows (sections ``flow``, ``flow_reviewer``,
     ``flow_first_time``, ``flow_revert``, ``flow_module``).
 
     ``previous_value`` is last week's figure, ``trailing_value`` the mean of the figure over the
     up to ``trailing_weeks`` earlier weeks that exist; ``detail`` holds the reason of an empty figure.
+    ``themes`` (name -> PR numbers, from stories) get the module figures too (``flow_theme``).
     """
     history = {k: v for k, v in (history or {}).items() if k < week}
     counts = counts or {}
@@ -335,6 +337,25 @@ def flow_rows(week: str, current: pd.DataFrame, history: Mapping[str, pd.DataFra
     for r in now["reverts"]:
         rows.append(_flow_row("flow_revert", str(r["number"]), week, len(r["reverts"]), prs=[r["number"]] + r["reverts"]))
     rows.extend(_module_rows(week, current, history.get(weeks[0])))
+    rows.extend(_theme_rows(week, current, themes or {}))
+    return rows
+
+
+def _theme_rows(week: str, current: pd.DataFrame, themes: Mapping[str, list[int]]) -> list[dict]:
+    """The module figures for each of the week's themes with at least MIN_SCOPE_PRS human PRs."""
+    rows = []
+    if current is None or not len(current):
+        return rows
+    for name, numbers in themes.items():
+        frame = current[current["number"].isin([int(n) for n in numbers])]
+        figures = week_flow(frame)
+        humans = figures["merged"] - len(figures["bot_prs"])
+        if humans < MIN_SCOPE_PRS:
+            continue
+        for key in MODULE_FIGURES:
+            value = humans if key == "prs" else scalar(figures, key)
+            rows.append(_flow_row("flow_theme", f"{name}|{key}", week, value,
+                                  prs=[int(n) for n in frame["number"]] if key == "prs" else []))
     return rows
 
 
@@ -406,9 +427,10 @@ def model_flow(agg: pd.DataFrame) -> dict:
     the two durations are also given as ``{median, p75, p90, n}`` objects; ``notes`` names
     each figure the source cannot know (with the reason code), so nothing unknown reads as 0.
     """
-    part = agg[agg["section"].isin(["flow", "flow_reviewer", "flow_first_time", "flow_revert", "flow_module"])] \
+    part = agg[agg["section"].isin(["flow", "flow_reviewer", "flow_first_time", "flow_revert", "flow_module",
+                                    "flow_theme"])] \
         if len(agg) and "section" in agg else agg.iloc[0:0] if len(agg.columns) else pd.DataFrame()
-    rows = {s: [] for s in ("flow", "flow_reviewer", "flow_first_time", "flow_revert", "flow_module")}
+    rows = {s: [] for s in ("flow", "flow_reviewer", "flow_first_time", "flow_revert", "flow_module", "flow_theme")}
     for _, r in part.iterrows():
         rows[r["section"]].append(r)
     if not rows["flow"]:
@@ -442,6 +464,7 @@ def model_flow(agg: pd.DataFrame) -> dict:
     for k in ("opened", "closed_unmerged", "open_at_week_end", "closure_ratio"):
         out[k] = by_key[k]["value"]
     out["modules"] = _model_modules(rows["flow_module"])
+    out["themes"] = [{"theme": m.pop("module")} | m for m in _model_modules(rows["flow_theme"])]
     return out
 
 
