@@ -73,7 +73,7 @@ class NarratorConfig:
     timeout_seconds: float = 60.0
     max_retries: int = 2
     max_requests: int = 40
-    max_tokens: int = 2000
+    max_tokens: int = 4000
     max_wait_seconds: float = 60.0
 
 
@@ -383,7 +383,7 @@ def _parse_narrator(raw: Any, report_languages: tuple[str, ...]) -> NarratorConf
         ("timeout_seconds", 60.0, 1, 600),
         ("max_retries", 2, 0, 10),
         ("max_requests", 40, 0, 100000),
-        ("max_tokens", 2000, 100, 32000),
+        ("max_tokens", 4000, 100, 32000),
         ("max_wait_seconds", 60.0, 0, 3600),
     ):
         v = raw.get(k, default)

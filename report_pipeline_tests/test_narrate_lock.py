@@ -126,3 +126,12 @@ def test_the_prompt_carries_the_sheet_and_the_language(sheet):
     model = themed_model(report_model())
     changed = fact_sheet({**model, "summary": {**model["summary"], "pr_count": 31}})
     assert sheet_hash(changed) != sheet_hash(sheet) and sheet_hash(fact_sheet(themed_model(report_model()))) == sheet_hash(sheet)
+
+
+def test_flow_figures_are_facts_and_their_changes_too():
+    model = themed_model(report_model())
+    model["flow"] = {"available": True, "figures": [
+        {"key": "time_to_merge_hours.median", "value": 34.1, "previous": 40.5, "change": -6.4, "trailing": None, "prs": [1, 2]}]}
+    facts = FactIndex(fact_sheet(model))
+    assert check_section("summary", "The median time to merge was 34.1 hours, 6.4 hours less than the 40.5 before.", facts, "en") is None
+    assert "34 is not a figure" in check_section("summary", "The median time to merge was 34 hours.", facts, "en")

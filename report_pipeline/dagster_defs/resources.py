@@ -133,7 +133,7 @@ class NarratorResource(dg.ConfigurableResource):
     timeout_seconds: float = 60.0
     max_retries: int = 2
     max_requests: int = 40
-    max_tokens: int = 2000
+    max_tokens: int = 4000
     max_wait_seconds: float = 60.0
     cache_dir: str = ""
 

@@ -52,7 +52,7 @@ class ChatClient:
     budget: Budget
     timeout_seconds: float = 60.0
     max_retries: int = 2
-    max_tokens: int = 2000
+    max_tokens: int = 4000
     max_wait_seconds: float = 60.0
     sleep: Callable[[float], None] = time.sleep
     _client: Any = field(default=None, repr=False)

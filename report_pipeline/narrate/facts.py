@@ -38,7 +38,7 @@ def fact_sheet(model: dict) -> dict:
                                                                    suggestion_keys(model.get("suggestions") or []))],
     }
     if isinstance(model.get("flow"), dict):
-        sheet["flow"] = model["flow"]  # flow figures and deltas, as the model states them
+        sheet["flow"] = _compact(model["flow"])  # flow figures and their changes, as the model states them
     sheet["pull_requests"] = _cited(sheet, prs)
     return sheet
 
@@ -167,6 +167,15 @@ def _cited(sheet: dict, prs: dict[int, dict]) -> list[dict]:
         out.append({"number": n, "title": pr.get("title") or "", "kind": pr.get("kind") or "unclassified"} if pr
                    else {"number": n, "earlier_week": True, **({"title": earlier[n]} if earlier.get(n) else {})})
     return out
+
+
+def _compact(value):
+    """``value`` without nulls, empty lists and PR lists: the figures, smaller."""
+    if isinstance(value, dict):
+        return {k: _compact(v) for k, v in value.items() if v not in (None, [], {}) and k != "prs"}
+    if isinstance(value, list):
+        return [_compact(v) for v in value if v not in (None, [], {})]
+    return value
 
 
 def _pr_index(model: dict) -> dict[int, dict]:
