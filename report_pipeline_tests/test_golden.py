@@ -2,8 +2,8 @@
 
 Thresholds of issue 9: kinds agree with the hand labels on at least 85% of PRs, also on
 the holdout weeks nobody tuned on and on repositories read with the generic ``default``
-set; few PRs stay unclassified; highlight precision at least 0.6. Highlight recall is
-asserted at 0.55: the issue's 0.6 is not reached yet (0.58 pooled when this was written).
+set; few PRs stay unclassified; highlight precision and recall at least 0.6 each
+(pooled; 0.63 / 0.61 when this was written, so the margin is thin).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def test_unclassified_stays_rare(own):
 def test_highlights_are_what_a_lead_would_pick(own):
     f = gb.figures(own)
     assert f.precision is not None and f.precision >= 0.6
-    assert f.recall is not None and f.recall >= 0.55
+    assert f.recall is not None and f.recall >= 0.6
     # a week whose PRs earn no highlight gets none
     for (_repo, _week), week in own.groupby(["repo", "week"]):
         if not week["true_highlight"].any():
