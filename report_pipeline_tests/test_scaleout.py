@@ -31,7 +31,7 @@ pytestmark = pytest.mark.scaleout
 
 GH_REPOS = ["acme/anvil", "acme/bolt", "acme/cog"]
 # Dagster splits this single-run-policy backfill into one multi-week run per repository:
-# three runs, so the queue's limit of two GitHub runs in progress has something to hold back
+# three runs, so the queue's limit of two runs in progress per backfill has something to hold back
 GH_WEEKS = ["2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23"]
 TAG = {"report_pipeline/source": "github"}
 
@@ -136,7 +136,7 @@ def test_backfill_through_daemon_on_postgres(tmp_path, monkeypatch):
     for repo in GH_REPOS:
         for week in GH_WEEKS:
             assert (tmp_path / "out" / "reports" / repo / f"{week}.json").exists()
-    # the run queue: at most 2 GitHub-sourced runs in progress (deploy/dagster-postgres.yaml)
+    # the run queue: at most 2 runs of one backfill in progress (deploy/dagster-postgres.yaml)
     spans = [(r.start_time, r.end_time) for r in runs]
     assert all(a and b for a, b in spans)
     assert _max_overlap(spans) <= 2
