@@ -8,6 +8,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import pyarrow.fs as pafs
+
 from report_pipeline.config import validate_repo_name
 
 
@@ -135,3 +137,10 @@ def rebuild_index(output_dir: Path, languages: tuple[str, ...]) -> Path:
     index = output_dir / "index.html"
     atomic_write_text(inside(output_dir, index), render_index(entries))
     return index
+
+
+def filesystem_for(base_path: str) -> tuple[pafs.FileSystem, str]:
+    """The pyarrow filesystem and root of a local folder or an object-store URI (``s3://...``)."""
+    if "://" in base_path:
+        return pafs.FileSystem.from_uri(base_path)
+    return pafs.LocalFileSystem(), os.path.abspath(base_path)

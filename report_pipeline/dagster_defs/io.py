@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from report_pipeline.dagster_defs.partitions import split_key
 from report_pipeline.domain.aggregate import AGGREGATES_SCHEMA
-from report_pipeline.publish import inside
+from report_pipeline.publish import filesystem_for, inside
 from report_pipeline.schema import ENRICHED_SCHEMA, FLOW_COUNTS_SCHEMA, RAW_SCHEMA, REVIEWS_SCHEMA, from_table, to_table
 
 REPORT_FILES_SCHEMA = pa.schema(
@@ -58,9 +58,7 @@ class ParquetWarehouse:
         self.base_path = base_path
 
     def _fs(self) -> tuple[pafs.FileSystem, str]:
-        if "://" in self.base_path:
-            return pafs.FileSystem.from_uri(self.base_path)
-        return pafs.LocalFileSystem(), os.path.abspath(self.base_path)
+        return filesystem_for(self.base_path)
 
     def path_for(self, asset_name: str, partition_key: str) -> str:
         """Where one partition of ``asset_name`` lives, relative to the filesystem root."""

@@ -16,6 +16,8 @@ import uuid
 
 import pyarrow.fs as pafs
 
+from report_pipeline.publish import filesystem_for
+
 FOLDER = "narrator_answers"
 
 
@@ -31,9 +33,7 @@ class AnswerCache:
         self.base_path = base_path
 
     def _fs(self) -> tuple[pafs.FileSystem, str]:
-        if "://" in self.base_path:
-            return pafs.FileSystem.from_uri(self.base_path)
-        return pafs.LocalFileSystem(), os.path.abspath(self.base_path)
+        return filesystem_for(self.base_path)
 
     def _path(self, key: str) -> tuple[pafs.FileSystem, str]:
         fs, root = self._fs()
