@@ -105,8 +105,32 @@ def test_digest_skips_history_and_reads_sections():
 
 def test_gist_for_noun_phrases():
     g = stories.pr_gist("[Feature] Add DFlash support", "feature", ["spec_decode"])
-    assert g == {"action": "add", "subject": "DFlash", "module": "spec_decode"}
+    assert g == {"action": "add", "subject": "DFlash", "module": "spec_decode", "object": "DFlash"}
     assert stories.pr_gist("[Bugfix] Fix Mistral tool parser", "bugfix")["subject"] == "Mistral"
+
+
+def test_gist_object_is_the_short_phrase_the_verb_acts_on():
+    def obj(title: str) -> str | None:
+        return stories.pr_gist(title, "bugfix")["object"]
+    # a subordinate clause goes, then a long phrase is cut before a preposition, never mid-name
+    assert obj("[BugFix][Core] Fix deadlock in the async engine when the output queue is full") \
+        == "deadlock in the async engine"
+    assert obj("[Bugfix] Fix prefix-cache hits lost after lazy block allocation") == "prefix-cache hits lost"
+    assert obj("[BugFix] Fix model runner crash on an empty batch after all requests finish") == "model runner crash"
+    assert obj("Fix request timeout not being honoured while waiting") == "request timeout"
+    assert len(obj("Fix " + " ".join(["verylongword"] * 10)) or "") <= stories.OBJECT_CHARS
+
+
+def test_gists_that_only_repeat_the_theme_or_each_other_are_told_by_their_object():
+    gists = [stories.pr_gist(t, "bugfix", ["engine"]) for t in
+             ("Fix deadlock in the async engine", "Fix race between abort and detokenization",
+              "Fix GLM-4 tool parser dropping arguments", "Fix Aurora-2 sliding-window attention")]
+    stories.name_by_object(gists, "Aurora-2")
+    assert [g.get("by_object", False) for g in gists] == [True, True, False, True]
+    twins = [stories.pr_gist(t, "bugfix") for t in ("Fix GLM-4 parser dropping arguments", "Fix GLM-4 parser leaking tokens")]
+    stories.name_by_object(twins, "tool-calling")
+    assert [g.get("by_object") for g in twins] == [True, True]
+    assert twins[0]["object"] != twins[1]["object"]
 
 
 # ---------------------------------------------------------------- real weeks

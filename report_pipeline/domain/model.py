@@ -95,6 +95,7 @@ def build_report_model(
             if theme["basis"] != "module" and (not gist["subject"] or gist["subject"] in stories.GENERIC_SUBJECTS) \
                     and stories.term_key(theme["name"]) in stories.term_key(by_pr[number]["title"]):
                 by_pr[number]["gist"]["subject"] = theme["name"]
+        stories.name_by_object([by_pr[n]["gist"] for n in theme["leads"]], theme["name"])
     events = stories.model_events(_rows(agg, "event"), by_pr)
     follow_ups = stories.model_follow_ups(_rows(agg, "follow_up"))
 

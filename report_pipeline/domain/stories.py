@@ -623,7 +623,52 @@ def pr_gist(title: str, kind: str, modules: Iterable[str] = ()) -> dict:
     if quoted:  # Revert "[Kernel] Guard head sizes (#4978)": named after what it reverts
         words = _words(re.sub(r"^\s*(?:(?:\[[^\]]*\]|【[^】]*】)\s*)+", "", quoted.group(1)))
     module = next((m for m in modules if m not in AUXILIARY), next(iter(modules), None))
-    return {"action": action, "subject": _subject(words), "module": module}
+    verb = bool(words) and any(rx.match(first) for _, rx in _ACTIONS)
+    return {"action": action, "subject": _subject(words), "module": module,
+            "object": _object_phrase(words[1:] if verb else words)}
+
+
+def name_by_object(gists: list[dict], theme: str) -> None:
+    """Mark the gists of one theme bullet that should be told by their object phrase.
+
+    A gist that only repeats the theme ("fix Aurora-2" under Aurora-2) or another gist of the
+    same bullet says nothing; its object phrase ("Aurora-2 sliding-window") does.
+    """
+    keys = Counter((g["action"], (g.get("subject") or g.get("module") or "").lower()) for g in gists)
+    for g in gists:
+        subject = (g.get("subject") or "").lower()
+        echoes = subject == theme.lower() and g["action"] != "add"
+        same = keys[(g["action"], (g.get("subject") or g.get("module") or "").lower())] > 1
+        obj = g.get("object")
+        if obj and (echoes or same or not subject) and obj.lower() != subject:
+            g["by_object"] = True
+
+
+OBJECT_CHARS = 32   # an object phrase longer than this is cut at a preposition, then at a word
+_CLAUSE = frozenset("when while after before if during under because since until so that which being not".split())
+_ARTICLES = frozenset({"a", "an", "the", "support", "for", "up"})
+
+
+def _object_phrase(words: list[str]) -> str | None:
+    """What the title's verb acts on, short: "prefix-cache hits lost", "deadlock in the async engine".
+
+    The English words stay (a translation would be a guess); templates frame them per language.
+    """
+    words = list(words)
+    while words and words[0].lower() in _ARTICLES:
+        words = words[1:]
+    cut = next((i for i, w in enumerate(words) if w.lower() in _CLAUSE), len(words))
+    words = words[:cut]
+    if len(" ".join(words)) > OBJECT_CHARS:  # longest prefix ending before a preposition
+        ends = [i for i in range(1, len(words)) if words[i].lower() in _JOINERS
+                and words[i - 1].lower() not in _JOINERS and len(" ".join(words[:i])) <= OBJECT_CHARS]
+        if ends and ends[-1] >= 2:
+            words = words[:ends[-1]]
+        while len(" ".join(words)) > OBJECT_CHARS and len(words) > 1:
+            words = words[:-1]
+    while words and (words[-1].lower() in _JOINERS or words[-1].lower() == "support"):
+        words = words[:-1]
+    return " ".join(words) or None
 
 
 # subjects too vague to name a PR by when its theme names it better
