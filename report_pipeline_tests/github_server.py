@@ -276,8 +276,9 @@ class Fault:
 
     ``502``, ``secondary`` (403 + retry-after), ``secondary_no_retry_after`` (403, message only),
     ``429`` (429 + retry-after), ``reset`` (close without answering), ``truncated``
-    (Content-Length larger than the body), ``invalid_json``, ``timeout`` (answer after
-    ``seconds``), ``primary`` (403, x-ratelimit-remaining 0, reset in ``seconds``),
+    (Content-Length larger than the body), ``invalid_json`` (a complete 200 whose body is
+    not JSON; the connection stays usable), ``timeout`` (no answer for ``seconds``, or
+    until the server stops, then close), ``primary`` (403, x-ratelimit-remaining 0, reset in ``seconds``),
     ``rate_limited`` (200 with a RATE_LIMITED error, reset in ``seconds``),
     ``graphql_error`` (200 with an error and no data), ``echo_token`` (a 200 error whose
     message repeats the Authorization header, as a careless proxy might).
@@ -409,6 +410,7 @@ class FakeGitHub:
             self.schema.type_map[tname].fields[fname].resolve = _connection(fname)
         self.schema.type_map["Repository"].fields["pullRequest"].resolve = self._pull_request
         self._server: ThreadingHTTPServer | None = None
+        self._stopping = threading.Event()  # wakes handlers holding a ``timeout`` fault
 
     def add_prs(self, repo: str, items: list[dict]) -> None:
         """Add PRs to ``repo`` (creating it)."""
@@ -493,11 +495,13 @@ class FakeGitHub:
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
+        self._stopping.clear()
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
         try:
             yield self
         finally:
+            self._stopping.set()
             server.shutdown()
             server.server_close()
             self._server = None
@@ -594,9 +598,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body) if kind == "truncated" else len(cut)))
             self.end_headers()
             self.wfile.write(cut)
-            self.close_connection = True
+            # A complete invalid_json answer keeps the connection, as HTTP/1.1 does: closing it
+            # unannounced races the client's next request onto a dead keep-alive connection
+            # (an extra, unplanned retry). The truncated one must close to end its short body.
+            self.close_connection = kind == "truncated"
         elif kind == "timeout":
-            time.sleep(fault.seconds)
+            fake._stopping.wait(fault.seconds)
             self.close_connection = True
         else:
             raise ValueError(f"unknown fault {kind!r}")
