@@ -106,6 +106,13 @@ class RepositoryConfig:
         """A filesystem-safe name: ``owner__repo``."""
         return f"{self.owner}__{self.repo}"
 
+    @property
+    def local_path(self) -> Path:
+        """The sample file or git clone; configuration requires it for those sources."""
+        if self.path is None:
+            raise ConfigError(f"repository {self.name!r}: path is required for source = {self.source!r}")
+        return self.path
+
 
 @dataclass(frozen=True)
 class Config:

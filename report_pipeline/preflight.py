@@ -57,12 +57,12 @@ def _check_source(repo: RepositoryConfig) -> None:
     if repo.source == "sample":
         from report_pipeline.sources.sample import _load
 
-        _load(repo.path)  # parses the file: a malformed line is named as build would
+        _load(repo.local_path)  # parses the file: a malformed line is named as build would
     elif repo.source == "git":
         from report_pipeline.sources.git import _check_repo, _resolve_branch
 
-        env = _check_repo(repo.path)
-        _resolve_branch(repo.path, repo.branch, env)
+        env = _check_repo(repo.local_path)
+        _resolve_branch(repo.local_path, repo.branch, env)
 
 
 def _check_token(config: Config, repo: RepositoryConfig) -> None:

@@ -68,7 +68,9 @@ def atomic_write_text(path: Path, text: str) -> int:
     return len(data)
 
 
-def report_paths(output_dir: Path, repository: str, week: str, languages: tuple[str, ...]) -> dict:
+def report_paths(
+    output_dir: Path, repository: str, week: str, languages: tuple[str, ...]
+) -> dict[str | tuple[str, str], Path]:
     """Where a week's report files go.
 
     The first configured language gets ``<week>.md``/``<week>.html``; every other language
@@ -76,7 +78,7 @@ def report_paths(output_dir: Path, repository: str, week: str, languages: tuple[
     """
     owner, name = repository.split("/", 1)
     folder = output_dir / owner / name
-    paths = {"json": folder / f"{week}.json"}
+    paths: dict[str | tuple[str, str], Path] = {"json": folder / f"{week}.json"}
     for i, lang in enumerate(languages):
         suffix = "" if i == 0 else f".{lang}"
         paths[(lang, "md")] = folder / f"{week}{suffix}.md"

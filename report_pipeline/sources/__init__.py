@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, is_dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -17,13 +18,17 @@ from report_pipeline.config import RepositoryConfig
 from report_pipeline.schema import RAW_SCHEMA, REVIEWS_SCHEMA, empty_frame, normalize
 from report_pipeline.weeks import WeekWindow
 
+if TYPE_CHECKING:
+    from report_pipeline.sources.github import GitHubClient
+
 Log = Callable[[str], None]
+ClientFactory = Callable[[RepositoryConfig], "GitHubClient"]
 
 
 def extract_week(
     repo: RepositoryConfig,
     window: WeekWindow,
-    github_client: Callable[[RepositoryConfig], object] | None = None,
+    github_client: ClientFactory | None = None,
     log: Log | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """The PRs of ``repo`` merged in ``window`` and metadata about the extraction.
@@ -37,7 +42,7 @@ def extract_week(
 def extract_range(
     repo: RepositoryConfig,
     windows: Sequence[WeekWindow],
-    github_client: Callable[[RepositoryConfig], object] | None = None,
+    github_client: ClientFactory | None = None,
     log: Log | None = None,
     concurrency: int = 1,
 ) -> dict[str, tuple[pd.DataFrame, dict]]:
@@ -54,8 +59,8 @@ def extract_range(
     if repo.source == "sample":
         from report_pipeline.sources.sample import read_sample_range
 
-        frames = read_sample_range(repo.path, repo.name, windows, allow_quiet=repo.allow_quiet)
-        return {k: (f, {"source": "sample", "file": str(repo.path.name)}) for k, f in frames.items()}
+        frames = read_sample_range(repo.local_path, repo.name, windows, allow_quiet=repo.allow_quiet)
+        return {k: (f, {"source": "sample", "file": str(repo.local_path.name)}) for k, f in frames.items()}
     if repo.source == "git":
         return _git_range(repo, windows, github_client, log)
     if repo.source == "github":
@@ -68,7 +73,7 @@ def extract_range(
 def _git_range(repo, windows, github_client, log) -> dict[str, tuple[pd.DataFrame, dict]]:
     from report_pipeline.sources.git import read_git_range
 
-    weeks = read_git_range(repo.path, repo.name, windows, branch=repo.branch, allow_quiet=repo.allow_quiet)
+    weeks = read_git_range(repo.local_path, repo.name, windows, branch=repo.branch, allow_quiet=repo.allow_quiet)
     out = {k: (frame, {"source": "git"} | _plain(stats)) for k, (frame, stats) in weeks.items()}
     if not (repo.enrich_from_github and github_client is not None):
         return out
@@ -120,7 +125,7 @@ def extract_flow_counts(
 def extract_reviews(
     repo: RepositoryConfig,
     numbers: list[int],
-    github_client: Callable[[RepositoryConfig], object] | None = None,
+    github_client: ClientFactory | None = None,
 ) -> tuple[pd.DataFrame | None, dict]:
     """Review comments of PRs ``numbers``; ``None`` when the source has no reviews at all."""
     if not numbers:
@@ -128,7 +133,7 @@ def extract_reviews(
     if repo.source == "sample":
         from report_pipeline.sources.sample import read_sample_reviews
 
-        return read_sample_reviews(repo.path, repo.name, numbers), {"requested_prs": len(numbers)}
+        return read_sample_reviews(repo.local_path, repo.name, numbers), {"requested_prs": len(numbers)}
     uses_github = repo.source == "github" or (repo.source == "git" and repo.enrich_from_github)
     if uses_github and github_client is not None:
         with github_client(repo) as client:
@@ -151,6 +156,6 @@ def _with_metadata(frame: pd.DataFrame, meta: pd.DataFrame) -> tuple[pd.DataFram
 
 
 def _plain(stats) -> dict:
-    if is_dataclass(stats):
+    if is_dataclass(stats) and not isinstance(stats, type):
         stats = asdict(stats)
     return {k: v for k, v in dict(stats).items()}
