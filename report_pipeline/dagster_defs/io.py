@@ -66,7 +66,7 @@ class ParquetWarehouse:
         repo, week = split_key(partition_key)
         path = f"{root}/{asset_name}/{repo.replace('/', '__')}/{week}.parquet"
         if isinstance(fs, pafs.LocalFileSystem):
-            inside(root, Path(path))  # a partition key never places a file outside warehouse_dir
+            inside(Path(root), Path(path))  # a partition key never places a file outside warehouse_dir
         return path
 
     def write(self, asset_name: str, partition_key: str, frame: pd.DataFrame) -> str:

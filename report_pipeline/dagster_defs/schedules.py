@@ -15,8 +15,11 @@ def build_job():
     )
 
 
-def build_schedule(job) -> dg.ScheduleDefinition:
+def build_schedule(job):
     """Monday 06:00 in the configured timezone: one run per repository for the week just ended.
+
+    For an asset job Dagster returns a schedule resolved with the Definitions (its
+    ``UnresolvedPartitionedAssetScheduleDefinition``, not public API), hence no annotation.
 
     Dagster derives the cron and timezone from the weekly partitions (weeks start Monday in
     the configured timezone) and, for week x repository partitions, requests the last

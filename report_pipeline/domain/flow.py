@@ -71,7 +71,7 @@ def duration_stats(hours: Iterable[float]) -> dict:
 
 def pr_facts(df: pd.DataFrame) -> list[dict]:
     """Per PR: bot or not, hours to merge, hours to first review, approval, reviews given by others."""
-    out = []
+    out: list[dict] = []
     if df is None or not len(df):
         return out
     get = lambda col: df[col] if col in df else pd.Series([None] * len(df), index=df.index)  # noqa: E731
@@ -158,7 +158,7 @@ def _reverts(df, week: str, history) -> list[dict]:
 def _durations(humans: list[dict], notes: dict, df) -> dict:
     ready_known = [f for f in humans if f["ready_known"]]
     with_reviews = [f for f in ready_known if f["coverage"]]
-    out = {
+    out: dict[str, dict | None] = {
         "time_to_merge_hours": duration_stats(f["merge_hours"] for f in ready_known),
         "time_to_first_review_hours": duration_stats(f["first_review_hours"] for f in with_reviews),
     }
@@ -430,7 +430,9 @@ def model_flow(agg: pd.DataFrame) -> dict:
     part = agg[agg["section"].isin(["flow", "flow_reviewer", "flow_first_time", "flow_revert", "flow_module",
                                     "flow_theme"])] \
         if len(agg) and "section" in agg else agg.iloc[0:0] if len(agg.columns) else pd.DataFrame()
-    rows = {s: [] for s in ("flow", "flow_reviewer", "flow_first_time", "flow_revert", "flow_module", "flow_theme")}
+    rows: dict[str, list[pd.Series]] = {
+        s: [] for s in ("flow", "flow_reviewer", "flow_first_time", "flow_revert", "flow_module", "flow_theme")
+    }
     for _, r in part.iterrows():
         rows[r["section"]].append(r)
     if not rows["flow"]:

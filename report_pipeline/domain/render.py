@@ -56,11 +56,12 @@ def fmt_num(value: object) -> str:
         return str(value)
     if isinstance(value, str):
         try:
-            value = float(value.strip().replace(",", ""))
+            number = float(value.strip().replace(",", ""))
         except ValueError:
             return value
-        if value != value or value in (float("inf"), float("-inf")):
+        if number != number or number in (float("inf"), float("-inf")):
             return "–"
+        value = number
     if isinstance(value, float):
         if value.is_integer():
             return Markup(f"{int(value):,}")
@@ -70,14 +71,14 @@ def fmt_num(value: object) -> str:
     return str(value)
 
 
-def fmt_pct(share: object) -> str:
+def fmt_pct(share: float | str | None) -> str:
     """A share in [0, 1] as a whole percentage: ``0.4262`` -> ``43%``."""
     if share is None:
         return "–"
     return Markup(f"{float(share) * 100:.0f}%")
 
 
-def fmt_signed(value: object) -> str:
+def fmt_signed(value: float | str | None) -> str:
     """Score points with a sign: ``2.1`` -> ``+2.1``."""
     if value is None:
         return ""
@@ -237,7 +238,8 @@ def _view(model: dict) -> dict:
     code_modules = [m for m in modules if not m.get("auxiliary")] or modules
 
     # key changes are told per theme (docs/report-json.md "themes"); each PR sits in one theme
-    themes, used = [], set()
+    themes: list[dict] = []
+    used: set[int] = set()
     for th in model.get("themes") or []:
         members = [prs[n] for n in th.get("prs") or [] if n in prs]
         if not members:
@@ -300,7 +302,7 @@ def _charts(ctx: dict) -> dict[str, Markup]:
     }
     trend = m.get("trend") or []
     if trend:
-        totals = Counter()
+        totals: Counter[str] = Counter()
         for w in trend:
             totals.update({c: n for c, n in (w.get("risks") or {}).items() if n})
         # the three risks seen most over the window; more lines turn into noise
@@ -357,7 +359,7 @@ def render_index(entries: Sequence[dict]) -> str:
     repos: dict[str, list[dict]] = {}
     for e in entries:
         repos.setdefault(str(e.get("repository", "")), []).append(e)
-    groups = [
+    groups: list[dict[str, object]] = [
         {"repository": r, "entries": sorted(es, key=lambda e: str(e.get("week", "")), reverse=True)}
         for r, es in sorted(repos.items())
     ]

@@ -147,7 +147,7 @@ class RuleSet:
         module = None
         if self._module_re is not None:
             m = self._module_re.fullmatch(p)
-            if m is not None:
+            if m is not None and m.lastgroup is not None:  # every alternative is a named group
                 module = self._module_names[m.lastgroup]
         if module is not None:
             return PathInfo(module, flags, core)
@@ -582,7 +582,8 @@ def _compile_paths(raw: dict, where: str) -> dict[str, Any]:
 
     # One alternation for all modules: fullmatch picks the first alternative that matches,
     # so category modules (tests, docs ...) come first, then [modules] in file order.
-    alternatives, names = [], {}
+    alternatives: list[str] = []
+    names: dict[str, str] = {}
     for cat, module in raw.get("module_categories", {}).items():
         if files.get(cat):
             gname = f"g{len(names)}"

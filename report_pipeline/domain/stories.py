@@ -228,7 +228,8 @@ def _trailing_counts(history: Mapping[str, pd.DataFrame] | None, alias: Mapping[
     counts: Counter = Counter()
     presence: Counter = Counter()
     total = weeks = 0
-    for week in sorted(history or {})[-TRAILING:]:
+    history = history or {}
+    for week in sorted(history)[-TRAILING:]:
         frame = history[week]
         if frame is None or not len(frame):
             continue
@@ -363,7 +364,9 @@ def _reverted_refs(title: str, body: str) -> tuple[list[int], list[str], str | N
 
 
 def _index(frames: Mapping[str, pd.DataFrame]) -> tuple[dict, dict, dict]:
-    by_number, by_sha, by_title = {}, {}, {}
+    by_number: dict[int, dict] = {}
+    by_sha: dict[str, dict] = {}
+    by_title: dict[str, dict] = {}
     for week, frame in sorted(frames.items()):
         if frame is None or not len(frame):
             continue

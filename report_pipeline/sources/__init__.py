@@ -108,7 +108,7 @@ def _github_range(repo, windows, github_client, concurrency) -> dict[str, tuple[
 def extract_flow_counts(
     repo: RepositoryConfig,
     window: WeekWindow,
-    github_client: Callable[[RepositoryConfig], object] | None = None,
+    github_client: ClientFactory | None = None,
 ) -> tuple[dict, dict]:
     """PRs opened, closed without merge and open at the end of ``window`` (one GitHub request).
 

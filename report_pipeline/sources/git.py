@@ -359,12 +359,12 @@ def _parse_diff(tokens: list[str]) -> list[dict]:
     by_path = {p: (a, d) for a, d, p in stats}
     files = []
     for letter, previous, path in raw:
-        added, deleted = by_path.get(path, (0, 0))
+        additions, deletions = by_path.get(path, (0, 0))
         files.append({
             "path": path,
             "previous_path": previous,
-            "additions": added,
-            "deletions": deleted,
+            "additions": additions,
+            "deletions": deletions,
             "change_type": _CHANGE_TYPES.get(letter, "CHANGED"),
         })
     return files
@@ -474,7 +474,7 @@ def read_git_range(path: Path, repo: str, windows: list[WeekWindow], branch: str
             path, [c.parents[1] for c, (kind, _) in zip(chain, kinds) if kind == "merge"], env)
         seen = _earlier_pr_authors(path, chain[0].parents[0], env) if chain[0].parents else set()
         for c, (kind, number) in zip(chain, kinds):
-            if kind == "other":
+            if kind == "other" or number is None:  # the same: only PR commits carry a number
                 continue
             author = _author(c.author_name, c.author_email)
             if kind == "merge":
@@ -532,7 +532,8 @@ def _pr_row(repo: str, c: _Commit, kind: str, number: int, author: str, associat
             base_ref: str | None) -> dict:
     subject, _, rest = c.message.partition("\n")
     if kind == "squash":
-        title = _SQUASH_RE.match(subject).group("title")
+        squash = _SQUASH_RE.match(subject)  # it matched in _classify
+        title = squash.group("title") if squash else subject
         body = rest.strip("\n")
     else:
         title, _, body = rest.strip("\n").partition("\n")

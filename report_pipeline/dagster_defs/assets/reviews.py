@@ -39,6 +39,8 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
         for key, repo_name, _week in run_partitions(context):
             repo = config.repository(repo_name)
             enriched = for_partition(enriched_pull_requests, key)
+            if enriched is None:  # the IO manager loads every partition of the run or fails first
+                raise dg.Failure(f"enriched_pull_requests has no partition {key}")
             numbers = sorted(int(n) for n in enriched.loc[enriched["highlight"], "number"])
             frame, meta = extract_reviews(repo, numbers, github_client=lambda r: github.client_for(r, log=context.log.info))
             skipped = meta.get("skipped") if frame is None else None

@@ -16,7 +16,7 @@ import datetime as dt
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pandas as pd
@@ -437,8 +437,8 @@ def _ready_at(node: dict[str, Any]) -> dt.datetime | None:
     """Creation, or the last READY_FOR_REVIEW_EVENT of a PR opened as a draft."""
     created = _parse_time(node.get("createdAt"))
     events = ((node.get("timelineItems") or {}).get("nodes")) or []
-    ready = [_parse_time((e or {}).get("createdAt")) for e in events]
-    ready = [r for r in ready if r is not None]
+    times = [_parse_time((e or {}).get("createdAt")) for e in events]
+    ready = [r for r in times if r is not None]
     if ready:
         # a timeline rewritten by force pushes can hold events older than the PR: never before creation
         return max([ready[-1]] + ([created] if created else []))
@@ -457,10 +457,15 @@ def _review_event(node: dict[str, Any]) -> dict[str, Any]:
 
 def _searchable_author(row: dict[str, Any]) -> bool:
     login = row.get("author")
+    if not login:
+        return False
     # bots (app/NAME in search syntax) are never first-time contributors; ghosts cannot be searched
-    return bool(login) and row.get("author_type") in (None, "User", "Mannequin") and bool(_LOGIN_RE.fullmatch(login))
+    return row.get("author_type") in (None, "User", "Mannequin") and bool(_LOGIN_RE.fullmatch(login))
 
 
-def _chunks(items: list, size: int) -> Iterator[list[int]]:
+_T = TypeVar("_T")
+
+
+def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
