@@ -24,17 +24,19 @@ def narrated_view(model: dict, language: str) -> dict:
 
     suggestions = model.get("suggestions") or []
     keys = suggestion_keys(suggestions)
+    written: list[dict] = []
+    kept: list[dict] = []
     view = {
         "summary": text("summary"),
         "themes": {th.get("name"): t for th in model.get("themes") or [] if (t := text(f"theme:{th.get('name')}"))},
         "highlights": {h["number"]: t for h in model.get("highlights") or [] if (t := text(f"highlight:{h['number']}"))},
         "suggestions": [text(f"suggestion:{k}") for k in keys],
         "model": narration.get("model"),
-        "written": [], "kept": [],
+        "written": written, "kept": kept,
     }
     index = {f"suggestion:{k}": i + 1 for i, k in enumerate(keys)}
     for key, section in sections.items():
         kind, _, name = key.partition(":")
         label = {"kind": kind, "name": name, "index": index.get(key)}
-        (view["written"] if section.get("by") == "model" else view["kept"]).append(label)
+        (written if section.get("by") == "model" else kept).append(label)
     return view
