@@ -343,7 +343,7 @@ def flow_rows(week: str, current: pd.DataFrame, history: Mapping[str, pd.DataFra
 
 def _theme_rows(week: str, current: pd.DataFrame, themes: Mapping[str, list[int]]) -> list[dict]:
     """The module figures for each of the week's themes with at least MIN_SCOPE_PRS human PRs."""
-    rows = []
+    rows: list[dict] = []
     if current is None or not len(current):
         return rows
     for name, numbers in themes.items():
