@@ -74,24 +74,39 @@ def aggregate_week(
     """
     history = dict(history or {})
     history.pop(week, None)
-    earlier = sorted(history)
-    prev_key = _shift(week, -1)
-    previous = history.get(prev_key)
     trailing_keys = [k for k in (_shift(week, -i) for i in range(1, TRAILING_WEEKS + 1)) if k in history]
 
-    rows: list[dict] = []
+    rows = _summary_rows(week, current, history, trailing_keys)
+    rows.extend(_dimension_rows(week, current, history, trailing_keys))
+    rows.extend(hot_files(current, week))
+    rows.extend(_authors(current, week))
+    rows.extend(story_rows(week, current, history))
+    themes = {r["key"]: r["prs"] for r in rows if r["section"] == "theme"}
+    rows.extend(flow_rows(week, current, history, flow_counts, TRAILING_WEEKS, themes))
+    rows.extend(_trend_rows(week, current, history, trend_weeks))
+    return pd.DataFrame(rows, columns=AGGREGATES_SCHEMA.names)
+
+
+def _summary_rows(week: str, current: pd.DataFrame, history: dict[str, pd.DataFrame],
+                  trailing_keys: list[str]) -> list[dict]:
+    """Headline figures with last week's value and the trailing mean."""
+    previous = history.get(_shift(week, -1))
     now = summary_figures(current)
     prev = summary_figures(previous) if previous is not None else None
     trail = [summary_figures(history[k]) for k in trailing_keys]
-    for key in SUMMARY_KEYS:
-        rows.append(
-            _row(
-                "summary", key, week, now[key],
-                previous_value=None if prev is None else prev[key],
-                trailing_value=_mean([t[key] for t in trail]),
-            )
-        )
+    return [
+        _row("summary", key, week, now[key],
+             previous_value=None if prev is None else prev[key],
+             trailing_value=_mean([t[key] for t in trail]))
+        for key in SUMMARY_KEYS
+    ]
 
+
+def _dimension_rows(week: str, current: pd.DataFrame, history: dict[str, pd.DataFrame],
+                    trailing_keys: list[str]) -> list[dict]:
+    """Counts and shares per kind, tag, module and risk, beside last week and the trailing weeks."""
+    previous = history.get(_shift(week, -1))
+    rows: list[dict] = []
     for section, column in DIMENSIONS.items():
         counts, prs = _counts(current, column)
         prev_counts = _counts(previous, column)[0] if previous is not None else None
@@ -119,14 +134,13 @@ def aggregate_week(
                     prs=prs.get(key, []),
                 )
             )
+    return rows
 
-    rows.extend(hot_files(current, week))
-    rows.extend(_authors(current, week))
-    rows.extend(story_rows(week, current, history))
-    themes = {r["key"]: r["prs"] for r in rows if r["section"] == "theme"}
-    rows.extend(flow_rows(week, current, history, flow_counts, TRAILING_WEEKS, themes))
 
-    trend_keys = [k for k in earlier if k >= _shift(week, -(trend_weeks - 1))] + [week]
+def _trend_rows(week: str, current: pd.DataFrame, history: dict[str, pd.DataFrame], trend_weeks: int) -> list[dict]:
+    """PR, highlight, risk and kind counts of each week in the trend window that was built."""
+    rows: list[dict] = []
+    trend_keys = [k for k in sorted(history) if k >= _shift(week, -(trend_weeks - 1))] + [week]
     for key in trend_keys:
         frame = current if key == week else history[key]
         figures = summary_figures(frame)
@@ -138,9 +152,7 @@ def aggregate_week(
         kind_counts = _counts(frame, "kind")[0]
         for kind, count in kind_counts.items():
             rows.append(_row("trend", f"kind:{kind}", key, count))
-
-    frame = pd.DataFrame(rows, columns=AGGREGATES_SCHEMA.names)
-    return frame
+    return rows
 
 
 def summary_figures(df: pd.DataFrame | None) -> dict[str, float | None]:
