@@ -199,7 +199,19 @@ def _build_env(fmt: str) -> Environment:
         safe_url=safe_url,
         relhref=lambda h: h if isinstance(h, str) and h and not _has_scheme(h) else None,
     )
+    env.globals["flow_split"] = flow_split
     return env
+
+
+def flow_split(figures: list[dict], labels: Mapping[str, str]) -> dict:
+    """The flow figures a table shows, and those unknown in every column (told once, with the reason).
+
+    ``bare`` are the unknown ones no source note explains.
+    """
+    shown = [f for f in figures if f["key"] in labels]
+    unknown = [f for f in shown if all(f.get(c) is None for c in ("value", "previous", "trailing"))]
+    return {"known": [f for f in shown if f not in unknown], "unknown": unknown,
+            "bare": [f for f in unknown if not f.get("note")]}
 
 
 def _md_cell(value: object) -> Markup:
