@@ -43,59 +43,13 @@ def build_report_model(
     generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
     agg = aggregates[aggregates["week"] == window.key] if len(aggregates) else aggregates
     trend_rows = aggregates[aggregates["section"] == "trend"] if len(aggregates) else aggregates
-    summary_rows = _section(agg, "summary")
-
-    summary = {key: _num(row["value"]) for key, row in summary_rows.items()}
-    if summary.get("mean_score") is not None:
-        summary["mean_score"] = round(float(summary["mean_score"]), 2)  # always a float in the JSON
-    has_previous = any(_present(row["previous_value"]) for row in summary_rows.values())
-    summary["previous"] = (
-        {"week": window.previous().key}
-        | {k: _num(row["previous_value"]) for k, row in summary_rows.items() if k != "first_time_author_count"}
-        if has_previous
-        else None
-    )
-    has_trailing = any(_present(row["trailing_value"]) for row in summary_rows.values())
-    trailing_start = window.previous(4).key
-    trailing_weeks = len({w for w in trend_rows["week"] if trailing_start <= w < window.key}) if len(trend_rows) else 0
-    summary["trailing"] = (
-        {"weeks": trailing_weeks}
-        | {k: _num(summary_rows[k]["trailing_value"]) for k in ("pr_count", "mean_score") if k in summary_rows}
-        if has_trailing
-        else None
-    )
-
+    summary = _summary(window, _section(agg, "summary"), trend_rows)
     dims = {name: _dimension(agg, section) for name, section in
             (("kinds", "kind"), ("tags", "tag"), ("modules", "module"), ("risks", "risk"))}
-
-    review_map = _reviews(reviews)
-    highlights = []
-    if len(enriched):
-        top = enriched[enriched["highlight"]].sort_values(["score", "number"], ascending=[False, True])
-        for _, pr in top.iterrows():
-            item = _pr(pr, repository, web_url)
-            item["summary"] = _text(pr["summary"])
-            item["digest"] = digest(pr["body"], item["title"])
-            item["reviews"] = review_map.get(int(pr["number"])) if reviews is not None else None
-            highlights.append(item)
-
-    pull_requests = []
-    if len(enriched):
-        for _, pr in enriched.sort_values(["score", "number"], ascending=[False, True]).iterrows():
-            item = _pr(pr, repository, web_url)
-            item["highlight"] = bool(pr["highlight"])
-            pull_requests.append(item)
+    highlights = _highlights(enriched, reviews, repository, web_url)
+    pull_requests = _pull_requests(enriched, repository, web_url)
     by_pr = {p["number"]: p for p in pull_requests}
-    themes = stories.model_themes(_rows(agg, "theme"), by_pr)
-    for theme in themes:
-        for number in theme["prs"]:
-            by_pr[number]["theme"] = theme["name"]
-            # a PR of a found theme without a name of its own is named by the theme ("Aurora-2"), not its module
-            gist = by_pr[number]["gist"]
-            if theme["basis"] != "module" and (not gist["subject"] or gist["subject"] in stories.GENERIC_SUBJECTS) \
-                    and stories.term_key(theme["name"]) in stories.term_key(by_pr[number]["title"]):
-                by_pr[number]["gist"]["subject"] = theme["name"]
-        stories.name_by_object([by_pr[n]["gist"] for n in theme["leads"]], theme["name"])
+    themes = _themes(agg, by_pr)
     events = stories.model_events(_rows(agg, "event"), by_pr)
     follow_ups = stories.model_follow_ups(_rows(agg, "follow_up"))
 
@@ -139,6 +93,73 @@ def build_report_model(
                                           suggestions(enriched, dims)),
         "pull_requests": pull_requests,
     }
+
+
+def _summary(window: WeekWindow, summary_rows: dict[str, pd.Series], trend_rows: pd.DataFrame) -> dict:
+    """Headline figures with last week's and the trailing weeks' values where they exist."""
+    summary = {key: _num(row["value"]) for key, row in summary_rows.items()}
+    if summary.get("mean_score") is not None:
+        summary["mean_score"] = round(float(summary["mean_score"]), 2)  # always a float in the JSON
+    has_previous = any(_present(row["previous_value"]) for row in summary_rows.values())
+    summary["previous"] = (
+        {"week": window.previous().key}
+        | {k: _num(row["previous_value"]) for k, row in summary_rows.items() if k != "first_time_author_count"}
+        if has_previous
+        else None
+    )
+    has_trailing = any(_present(row["trailing_value"]) for row in summary_rows.values())
+    trailing_start = window.previous(4).key
+    trailing_weeks = len({w for w in trend_rows["week"] if trailing_start <= w < window.key}) if len(trend_rows) else 0
+    summary["trailing"] = (
+        {"weeks": trailing_weeks}
+        | {k: _num(summary_rows[k]["trailing_value"]) for k in ("pr_count", "mean_score") if k in summary_rows}
+        if has_trailing
+        else None
+    )
+    return summary
+
+
+def _highlights(enriched: pd.DataFrame, reviews: pd.DataFrame | None, repository: str, web_url: str) -> list[dict]:
+    """The week's highlight PRs, best first, with their digests and review comments."""
+    if not len(enriched):
+        return []
+    review_map = _reviews(reviews)
+    items = []
+    top = enriched[enriched["highlight"]].sort_values(["score", "number"], ascending=[False, True])
+    for _, pr in top.iterrows():
+        item = _pr(pr, repository, web_url)
+        item["summary"] = _text(pr["summary"])
+        item["digest"] = digest(pr["body"], item["title"])
+        item["reviews"] = review_map.get(int(pr["number"])) if reviews is not None else None
+        items.append(item)
+    return items
+
+
+def _pull_requests(enriched: pd.DataFrame, repository: str, web_url: str) -> list[dict]:
+    """Every PR of the week, best score first."""
+    if not len(enriched):
+        return []
+    items = []
+    for _, pr in enriched.sort_values(["score", "number"], ascending=[False, True]).iterrows():
+        item = _pr(pr, repository, web_url)
+        item["highlight"] = bool(pr["highlight"])
+        items.append(item)
+    return items
+
+
+def _themes(agg: pd.DataFrame, by_pr: dict[int, dict]) -> list[dict]:
+    """The week's themes; each PR item learns its theme, and its gist the theme's name where it has none."""
+    themes = stories.model_themes(_rows(agg, "theme"), by_pr)
+    for theme in themes:
+        for number in theme["prs"]:
+            by_pr[number]["theme"] = theme["name"]
+            # a PR of a found theme without a name of its own is named by the theme ("Aurora-2"), not its module
+            gist = by_pr[number]["gist"]
+            if theme["basis"] != "module" and (not gist["subject"] or gist["subject"] in stories.GENERIC_SUBJECTS) \
+                    and stories.term_key(theme["name"]) in stories.term_key(by_pr[number]["title"]):
+                by_pr[number]["gist"]["subject"] = theme["name"]
+        stories.name_by_object([by_pr[n]["gist"] for n in theme["leads"]], theme["name"])
+    return themes
 
 
 def movements(dims: dict[str, list[dict]]) -> list[dict]:
