@@ -55,6 +55,12 @@ def clean_description(body: str | None, max_sentences: int = 2, max_chars: int =
     """
     if not isinstance(body, str) or not body.strip() or max_sentences <= 0 or max_chars <= 0:
         return ""
+    units = _text_units(_strip_markup(body))
+    return _truncate(" ".join(_first_sentences(units, max_sentences)), max_chars)
+
+
+def _strip_markup(body: str) -> str:
+    """The body without HTML comments, code blocks, details, images, link targets and tags."""
     text = unicodedata.normalize("NFC", body).replace("\r\n", "\n").replace("\r", "\n")
     text = _INVISIBLE.sub("", text)
     text = _HTML_COMMENT.sub("", text)
@@ -62,9 +68,12 @@ def clean_description(body: str | None, max_sentences: int = 2, max_chars: int =
     text = _DETAILS.sub("", text)
     text = _IMAGE.sub("", text)
     text = _LINK.sub(r"\1", text)
-    text = _TAG.sub("", text)
+    return _TAG.sub("", text)
 
-    units: list[str] = []  # paragraphs and bullet items, each becomes at least one sentence
+
+def _text_units(text: str) -> list[str]:
+    """Paragraphs and bullet items outside skipped sections (test plan, checklists); each becomes a sentence or more."""
+    units: list[str] = []
     current: list[str] = []
     skipping = False
 
@@ -83,10 +92,7 @@ def clean_description(body: str | None, max_sentences: int = 2, max_chars: int =
         if skipping:
             continue
         stripped = line.strip().lstrip(">").strip()
-        if not stripped:
-            flush()
-            continue
-        if _NOISE_LINE.match(stripped):
+        if not stripped or _NOISE_LINE.match(stripped):
             flush()
             continue
         if _BULLET.match(stripped):
@@ -98,7 +104,11 @@ def clean_description(body: str | None, max_sentences: int = 2, max_chars: int =
             continue
         current.append(stripped)
     flush()
+    return units
 
+
+def _first_sentences(units: list[str], max_sentences: int) -> list[str]:
+    """Up to ``max_sentences`` sentences from the units, each ending in punctuation."""
     sentences: list[str] = []
     for unit in units:
         unit = re.sub(r"\*\*|__", "", unit)
@@ -110,10 +120,8 @@ def clean_description(body: str | None, max_sentences: int = 2, max_chars: int =
                 sentence += "."
             sentences.append(sentence)
             if len(sentences) >= max_sentences:
-                break
-        if len(sentences) >= max_sentences:
-            break
-    return _truncate(" ".join(sentences), max_chars)
+                return sentences
+    return sentences
 
 
 def _split_sentences(unit: str) -> list[str]:
