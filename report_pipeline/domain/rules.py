@@ -434,15 +434,8 @@ def _validate(raw: dict, path: Path) -> None:
     for k in ("prefixes", "weak_prefixes", "conventional", "conventional_scopes", "labels"):
         if k in kinds:
             _check_str_map(path, kinds[k], f"kinds.{k}", KINDS)
-    keywords = kinds.get("keywords", [])
-    if not isinstance(keywords, list):
-        _fail(path, "kinds.keywords", "must be an array of tables ([[kinds.keywords]])")
-    for i, rule in enumerate(keywords):
+    for i, rule in enumerate(_check_kind_rules(path, kinds, "keywords", _KEYWORD_KEYS)):
         key = f"kinds.keywords[{i}]"
-        _check_table(path, rule, key, _KEYWORD_KEYS)
-        _check_regex(path, rule.get("pattern"), f"{key}.pattern")
-        if rule.get("kind") not in KINDS:
-            _fail(path, f"{key}.kind", f"must be one of {', '.join(KINDS)} (got {rule.get('kind')!r})")
         for flag in ("strong", "first"):
             if not isinstance(rule.get(flag, False), bool):
                 _fail(path, f"{key}.{flag}", "must be true or false")
@@ -509,20 +502,26 @@ def _check_words(path: Path, raw: Any, key: str) -> None:
         _fail(path, key, "must be a list of non-empty strings")
 
 
+def _check_kind_rules(path: Path, kinds: dict, name: str, allowed: set[str]) -> list[dict]:
+    """``[[kinds.NAME]]``: an array of tables, each with a valid ``pattern`` and a known ``kind``."""
+    rules = kinds.get(name, [])
+    if not isinstance(rules, list):
+        _fail(path, f"kinds.{name}", f"must be an array of tables ([[kinds.{name}]])")
+    for i, rule in enumerate(rules):
+        key = f"kinds.{name}[{i}]"
+        _check_table(path, rule, key, allowed)
+        _check_regex(path, rule.get("pattern"), f"{key}.pattern")
+        if rule.get("kind") not in KINDS:
+            _fail(path, f"{key}.kind", f"must be one of {', '.join(KINDS)} (got {rule.get('kind')!r})")
+    return rules
+
+
 def _validate_kind_extras(raw: dict, path: Path) -> None:
     """``kinds.gitmoji``, ``[[kinds.body]]`` and ``kinds.yield_to_title``."""
     kinds = raw.get("kinds", {})
     if "gitmoji" in kinds:
         _check_str_map(path, kinds["gitmoji"], "kinds.gitmoji", KINDS)
-    body = kinds.get("body", [])
-    if not isinstance(body, list):
-        _fail(path, "kinds.body", "must be an array of tables ([[kinds.body]])")
-    for i, rule in enumerate(body):
-        key = f"kinds.body[{i}]"
-        _check_table(path, rule, key, _BODY_KEYS)
-        _check_regex(path, rule.get("pattern"), f"{key}.pattern")
-        if rule.get("kind") not in KINDS:
-            _fail(path, f"{key}.kind", f"must be one of {', '.join(KINDS)} (got {rule.get('kind')!r})")
+    _check_kind_rules(path, kinds, "body", _BODY_KEYS)
     if "yield_to_title" in kinds:
         _check_words(path, kinds["yield_to_title"], "kinds.yield_to_title")
         for k in kinds["yield_to_title"]:
