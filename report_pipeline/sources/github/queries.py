@@ -74,11 +74,15 @@ query MergedPullRequests($q: String!, $first: Int!, $after: String) {
 }
 """ % (_FILE_FIELDS, _REVIEW_EVENT_FIELDS, RATE_LIMIT_FIELDS)
 
-FILES_QUERY = """
-query PullRequestFiles($owner: String!, $name: String!, $number: Int!, $after: String) {
+
+
+def _pr_connection_page(operation: str, connection: str, fields: str) -> str:
+    """A query for one page (100 nodes after ``$after``) of one connection of one PR."""
+    return """
+query %s($owner: String!, $name: String!, $number: Int!, $after: String) {
   repository(owner: $owner, name: $name) {
     pullRequest(number: $number) {
-      files(first: 100, after: $after) {
+      %s(first: 100, after: $after) {
         pageInfo { hasNextPage endCursor }
         nodes { %s }
       }
@@ -86,7 +90,10 @@ query PullRequestFiles($owner: String!, $name: String!, $number: Int!, $after: S
   }
   %s
 }
-""" % (_FILE_FIELDS, RATE_LIMIT_FIELDS)
+""" % (operation, connection, fields, RATE_LIMIT_FIELDS)
+
+
+FILES_QUERY = _pr_connection_page("PullRequestFiles", "files", _FILE_FIELDS)
 
 METADATA_FRAGMENT = """
 fragment PullRequestMetadata on PullRequest {
@@ -205,19 +212,7 @@ def reviews_query(numbers: Sequence[int]) -> str:
 
 
 # Later pages of a PR's reviews (flow figures), for the rare PR with more than 100.
-REVIEW_EVENTS_PAGE_QUERY = """
-query PullRequestReviewEventsPage($owner: String!, $name: String!, $number: Int!, $after: String) {
-  repository(owner: $owner, name: $name) {
-    pullRequest(number: $number) {
-      reviews(first: 100, after: $after) {
-        pageInfo { hasNextPage endCursor }
-        nodes { %s }
-      }
-    }
-  }
-  %s
-}
-""" % (_REVIEW_EVENT_FIELDS, RATE_LIMIT_FIELDS)
+REVIEW_EVENTS_PAGE_QUERY = _pr_connection_page("PullRequestReviewEventsPage", "reviews", _REVIEW_EVENT_FIELDS)
 
 
 def search_string(value: str) -> str:
