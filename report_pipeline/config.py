@@ -335,22 +335,28 @@ def _parse_highlights(raw: Any) -> HighlightConfig:
     return HighlightConfig(share=float(share), min=lo, max=hi)
 
 
+def _numbers(raw: dict, prefix: str, specs: tuple[tuple[str, float, float, float], ...]) -> dict[str, float]:
+    """The numeric keys ``specs`` (name, default, low, high) of ``raw``, each checked against its range."""
+    nums = {}
+    for k, default, lo, hi in specs:
+        v = raw.get(k, default)
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or not lo <= v <= hi:
+            raise ConfigError(f"{prefix}{k}: must be a number from {lo} to {hi}")
+        nums[k] = v
+    return nums
+
+
 def _parse_github(raw: Any) -> GitHubConfig:
     if not isinstance(raw, dict):
         raise ConfigError("github: must be a table")
     _no_unknown(raw, {"token_env", "max_wait_seconds", "page_size", "timeout_seconds", "max_retries"}, "github.")
     token_env = _str(raw, "token_env", "GITHUB_TOKEN", "github.")
-    nums = {}
-    for k, default, lo, hi in (
+    nums = _numbers(raw, "github.", (
         ("max_wait_seconds", 900.0, 0, 86400),
         ("page_size", 25, 1, 100),
         ("timeout_seconds", 30.0, 1, 600),
         ("max_retries", 6, 0, 20),
-    ):
-        v = raw.get(k, default)
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not lo <= v <= hi:
-            raise ConfigError(f"github.{k}: must be a number from {lo} to {hi}")
-        nums[k] = v
+    ))
     if not float(nums["page_size"]).is_integer() or not float(nums["max_retries"]).is_integer():
         raise ConfigError("github.page_size and github.max_retries: must be integers")
     return GitHubConfig(
@@ -385,20 +391,16 @@ def _parse_narrator(raw: Any, report_languages: tuple[str, ...]) -> NarratorConf
     for lang in languages:
         if lang not in report_languages:
             raise ConfigError(f"narrator.languages: {lang!r} is not a report language ({', '.join(report_languages)})")
-    nums = {}
-    for k, default, lo, hi in (
+    nums = _numbers(raw, "narrator.", (
         ("timeout_seconds", 60.0, 1, 600),
         ("max_retries", 2, 0, 10),
         ("max_requests", 40, 0, 100000),
         ("max_tokens", 4000, 100, 32000),
         ("max_wait_seconds", 60.0, 0, 3600),
-    ):
-        v = raw.get(k, default)
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not lo <= v <= hi:
-            raise ConfigError(f"narrator.{k}: must be a number from {lo} to {hi}")
-        if k in ("max_retries", "max_requests", "max_tokens") and not float(v).is_integer():
+    ))
+    for k in ("max_retries", "max_requests", "max_tokens"):
+        if not float(nums[k]).is_integer():
             raise ConfigError(f"narrator.{k}: must be an integer")
-        nums[k] = v
     return NarratorConfig(
         base_url=base_url, model=model, api_key_env=key_env, languages=tuple(languages),
         timeout_seconds=float(nums["timeout_seconds"]), max_retries=int(nums["max_retries"]),
