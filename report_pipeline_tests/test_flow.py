@@ -225,3 +225,18 @@ def test_theme_figures_need_enough_prs():
     assert theme["FP8|prs"]["value"] == 6 and theme["FP8|prs"]["prs"] == [1, 2, 3, 4, 5, 6]
     assert theme["FP8|time_to_merge_hours.median"]["value"] == statistics.median(range(1, 7))
     assert theme["FP8|time_to_first_review_hours.median"]["value"] == 1
+
+
+def test_scope_figures_are_week_flow_of_the_scope_alone():
+    # module and theme figures come from the week's PR facts: they must equal week_flow of the slice
+    rows = [_pr(n, author="dep[bot]" if n % 5 == 0 else f"a{n % 3}", ready=n % 2, merged=n + 3,
+                reviews=[_rev("bob", n % 4, "APPROVED" if n % 3 else "COMMENTED")] if n % 4 else [],
+                coverage="all" if n % 6 else "comments") for n in range(1, 20)]
+    week = _frame(rows)
+    facts = flow.pr_facts(week)
+    for picked in ([1, 2, 3], list(range(1, 20, 2)), [5, 10, 15], [6, 12, 18]):
+        alone = flow.week_flow(week[week["number"].isin(picked)])
+        scope = flow.scope_figures([f for f in facts if f["number"] in picked])
+        assert scope["prs"] == alone["merged"] - len(alone["bot_prs"])
+        for key in flow.MODULE_FIGURES[1:]:
+            assert flow.scalar(scope, key) == flow.scalar(alone, key), (picked, key)

@@ -31,6 +31,14 @@ def test_spellings_are_one_term():
     assert stories.acronym(["ModelRunnerV2"]) == "mrv2"
 
 
+def test_pr_terms_are_computed_once_but_each_caller_gets_its_own():
+    first = stories.pr_terms("[Kernel] Add FP8 GEMM", ["cuda"])
+    assert {"fp8", "label:cuda"} <= set(first)
+    first.clear()  # the cached terms of this title must not change with it
+    assert stories.pr_terms("[Kernel] Add FP8 GEMM", ["cuda"]) == stories.pr_terms("[Kernel] Add FP8 GEMM", ("cuda",))
+    assert "fp8" in stories.pr_terms("[Kernel] Add FP8 GEMM", ["cuda"])
+
+
 def test_release_versions():
     assert stories.release_version("Bump version to 0.11.9") == "0.11.9"
     assert stories.release_version("chore(release): 1.2.0") == "1.2.0"

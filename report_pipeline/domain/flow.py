@@ -122,15 +122,16 @@ def week_flow(
     earlier_authors: Iterable[str] = (),
     week: str = "",
     history: Mapping[str, pd.DataFrame] | None = None,
+    facts: list[dict] | None = None,
 ) -> dict:
     """The flow figures of one week's merged PRs ``df`` (RAW or ENRICHED rows).
 
     ``counts`` holds the week's ``opened``, ``closed_unmerged`` and ``open_at_week_end`` when the
     source can count them; ``earlier_authors`` are authors merged in earlier stored weeks (a
     first-time contributor cannot be among them); ``history`` (week key -> PRs) links reverts
-    to PRs of earlier weeks.
+    to PRs of earlier weeks; ``facts`` are ``pr_facts(df)`` when the caller has them already.
     """
-    facts = pr_facts(df)
+    facts = pr_facts(df) if facts is None else facts
     humans = [f for f in facts if not f["bot"]]
     notes: dict[str, str] = {}
     out: dict = {"merged": len(facts)}
@@ -319,9 +320,11 @@ def flow_rows(week: str, current: pd.DataFrame, history: Mapping[str, pd.DataFra
     history = {k: v for k, v in (history or {}).items() if k < week}
     counts = counts or {}
     weeks = [_shift(week, -i) for i in range(1, trailing_weeks + 1)]
-    now = _flow_of(week, current, history, counts)
-    prev = _flow_of(weeks[0], history[weeks[0]], history, counts) if weeks[0] in history else None
-    trail = [_flow_of(w, history[w], history, counts) for w in weeks if w in history]
+    facts = pr_facts(current)
+    now = _flow_of(week, current, history, counts, facts=facts)
+    # earlier weeks give only scalars: a revert's count needs no search of older weeks for its target
+    trail = [_flow_of(w, history[w], history, counts, link_reverts=False) for w in weeks if w in history]
+    prev = trail[0] if weeks[0] in history else None
     rows = []
     for key, _ in SCALARS:
         value = scalar(now, key)
@@ -336,68 +339,86 @@ def flow_rows(week: str, current: pd.DataFrame, history: Mapping[str, pd.DataFra
         rows.append(_flow_row("flow_first_time", c["author"], week, len(c["prs"]), prs=c["prs"]))
     for r in now["reverts"]:
         rows.append(_flow_row("flow_revert", str(r["number"]), week, len(r["reverts"]), prs=[r["number"]] + r["reverts"]))
-    rows.extend(_module_rows(week, current, history.get(weeks[0])))
-    rows.extend(_theme_rows(week, current, themes or {}))
+    rows.extend(_module_rows(week, current, facts, history.get(weeks[0])))
+    rows.extend(_theme_rows(week, current, facts, themes or {}))
     return rows
 
 
-def _theme_rows(week: str, current: pd.DataFrame, themes: Mapping[str, list[int]]) -> list[dict]:
+def _theme_rows(week: str, current: pd.DataFrame, facts: list[dict],
+                themes: Mapping[str, list[int]]) -> list[dict]:
     """The module figures for each of the week's themes with at least MIN_SCOPE_PRS human PRs."""
     rows: list[dict] = []
     if current is None or not len(current):
         return rows
     for name, numbers in themes.items():
-        frame = current[current["number"].isin([int(n) for n in numbers])]
-        figures = week_flow(frame)
-        humans = figures["merged"] - len(figures["bot_prs"])
-        if humans < MIN_SCOPE_PRS:
+        wanted = {int(n) for n in numbers}
+        members = [f for f in facts if f["number"] in wanted]
+        figures = scope_figures(members)
+        if figures["prs"] < MIN_SCOPE_PRS:
             continue
         for key in MODULE_FIGURES:
-            value = humans if key == "prs" else scalar(figures, key)
-            rows.append(_flow_row("flow_theme", f"{name}|{key}", week, value,
-                                  prs=[int(n) for n in frame["number"]] if key == "prs" else []))
+            rows.append(_flow_row("flow_theme", f"{name}|{key}", week, _scope_value(figures, key),
+                                  prs=[f["number"] for f in members] if key == "prs" else []))
     return rows
 
 
-def _flow_of(week: str, frame: pd.DataFrame, history: Mapping[str, pd.DataFrame], counts: Mapping) -> dict:
+def _flow_of(week: str, frame: pd.DataFrame, history: Mapping[str, pd.DataFrame], counts: Mapping,
+             facts: list[dict] | None = None, link_reverts: bool = True) -> dict:
+    """``week_flow`` of ``week`` against the weeks of ``history`` before it."""
     before = {k: v for k, v in history.items() if k < week}
     earlier = {a for f in before.values() if f is not None and len(f) for a in f["author"] if isinstance(a, str)}
-    return week_flow(frame, counts.get(week), earlier, week=week, history=before)
+    return week_flow(frame, counts.get(week), earlier, week=week, history=before if link_reverts else None,
+                     facts=facts)
 
 
 #: per-module figures: the PR count and the two medians
 MODULE_FIGURES = ("prs", "time_to_merge_hours.median", "time_to_first_review_hours.median", "merged_without_approval")
 
 
-def _module_rows(week: str, current: pd.DataFrame, previous: pd.DataFrame | None) -> list[dict]:
-    """Per module with at least MIN_SCOPE_PRS human PRs: PRs, median times, unapproved merges."""
+def _module_rows(week: str, current: pd.DataFrame, facts: list[dict], previous: pd.DataFrame | None) -> list[dict]:
+    """Per module with at least MIN_SCOPE_PRS human PRs: PRs, median times, unapproved merges.
+
+    ``facts`` are ``pr_facts(current)``: a module's figures come from its PRs' facts, so no
+    frame is sliced per module.
+    """
     if current is None or not len(current) or "modules" not in current:
         return []
+    before = _module_facts(previous, pr_facts(previous)) if previous is not None and "modules" in previous else {}
     rows = []
-    for module, frame in _by_module(current).items():
-        figures = week_flow(frame)
-        humans = figures["merged"] - len(figures["bot_prs"])
-        if humans < MIN_SCOPE_PRS:
+    for module, members in _module_facts(current, facts).items():
+        figures = scope_figures(members)
+        if figures["prs"] < MIN_SCOPE_PRS:
             continue
-        before = _by_module(previous).get(module) if previous is not None and "modules" in previous else None
-        prev = week_flow(before) if before is not None else None
+        prev = scope_figures(before[module]) if module in before else None
         for key in MODULE_FIGURES:
-            value = humans if key == "prs" else scalar(figures, key)
-            base = None
-            if prev is not None:
-                base = prev["merged"] - len(prev["bot_prs"]) if key == "prs" else scalar(prev, key)
-            rows.append(_flow_row("flow_module", f"{module}|{key}", week, value, previous=base,
-                                  prs=[int(n) for n in frame["number"]] if key == "prs" else []))
+            rows.append(_flow_row("flow_module", f"{module}|{key}", week, _scope_value(figures, key),
+                                  previous=None if prev is None else _scope_value(prev, key),
+                                  prs=[f["number"] for f in members] if key == "prs" else []))
     return rows
 
 
-def _by_module(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    index: dict[str, list[int]] = defaultdict(list)
-    for i, modules in enumerate(df["modules"]):
+def _module_facts(df: pd.DataFrame, facts: list[dict]) -> dict[str, list[dict]]:
+    """The facts of ``df``'s PRs grouped by module (a PR once per module), modules sorted."""
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for fact, modules in zip(facts, df["modules"]):
         for m in dict.fromkeys(modules if modules is not None else ()):
             if m:
-                index[m].append(i)
-    return {m: df.iloc[ix] for m, ix in sorted(index.items())}
+                grouped[m].append(fact)
+    return dict(sorted(grouped.items()))
+
+
+def scope_figures(facts: list[dict]) -> dict:
+    """A module's or theme's figures from its PRs' facts: ``prs`` (human PRs), durations, approvals.
+
+    The same values ``week_flow`` gives for a frame of these PRs, without the week-level
+    parts (reverts, first-time contributors) a scope does not report.
+    """
+    humans = [f for f in facts if not f["bot"]]
+    return {"prs": len(humans), **_durations(humans, {}, None), **_approval(humans, {})}
+
+
+def _scope_value(figures: dict, key: str):
+    return figures["prs"] if key == "prs" else scalar(figures, key)
 
 
 def _flow_row(section, key, week, value, *, prs=(), previous=None, trailing=None, detail=None) -> dict:

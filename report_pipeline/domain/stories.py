@@ -17,6 +17,7 @@ every other figure; ``domain/model.py`` turns the rows back into the report mode
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -107,6 +108,14 @@ def _is_term(words: list[str]) -> bool:
 def pr_terms(title: str, labels: Iterable[str] | None = None) -> dict[str, str]:
     """Term keys of one PR mapped to the surface form seen: 1-3 word n-grams of the title,
     its bracketed prefixes and its labels."""
+    return dict(_cached_terms(title, tuple(labels or ())))
+
+
+# Every week compares its terms with the trailing 12 weeks', so a backfill asks for the
+# terms of one PR up to 13 times: they are computed once per (title, labels).
+@functools.lru_cache(maxsize=1 << 14)
+def _cached_terms(title: str, labels: tuple[str, ...]) -> dict[str, str]:
+    """``pr_terms``, shared between callers: never mutate the result."""
     out: dict[str, str] = {}
     words = _words(title)
     for n in (1, 2, 3):
@@ -140,7 +149,7 @@ def _aliases(surfaces: Mapping[str, Counter]) -> dict[str, str]:
 
 def _frame_terms(df: pd.DataFrame) -> list[tuple[int, dict[str, str]]]:
     labels = df["labels"] if "labels" in df else [None] * len(df)
-    return [(int(n), pr_terms(t, ls)) for n, t, ls in zip(df["number"], df["title"], labels)]
+    return [(int(n), _cached_terms(t, tuple(ls or ()))) for n, t, ls in zip(df["number"], df["title"], labels)]
 
 
 # ---------------------------------------------------------------- themes
@@ -384,6 +393,7 @@ def _index(frames: Mapping[str, pd.DataFrame]) -> tuple[dict, dict, dict]:
     return by_number, by_sha, by_title
 
 
+@functools.lru_cache(maxsize=1 << 14)  # every week indexes the titles of its 12 trailing weeks again
 def _norm_title(title) -> str:
     return re.sub(r"\W+", " ", re.sub(r"\(#\d+\)", "", title if isinstance(title, str) else "")).strip().lower()
 
