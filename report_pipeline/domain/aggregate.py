@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from report_pipeline.domain.flow import flow_rows
+from report_pipeline.domain.memo import per_frame
 from report_pipeline.domain.stories import story_rows
 from report_pipeline.schema import RISKS
 
@@ -91,9 +92,9 @@ def _summary_rows(week: str, current: pd.DataFrame, history: dict[str, pd.DataFr
                   trailing_keys: list[str]) -> list[dict]:
     """Headline figures with last week's value and the trailing mean."""
     previous = history.get(_shift(week, -1))
-    now = summary_figures(current)
-    prev = summary_figures(previous) if previous is not None else None
-    trail = [summary_figures(history[k]) for k in trailing_keys]
+    now = _summary_of(current)
+    prev = _summary_of(previous) if previous is not None else None
+    trail = [_summary_of(history[k]) for k in trailing_keys]
     return [
         _row("summary", key, week, now[key],
              previous_value=None if prev is None else prev[key],
@@ -143,7 +144,7 @@ def _trend_rows(week: str, current: pd.DataFrame, history: dict[str, pd.DataFram
     trend_keys = [k for k in sorted(history) if k >= _shift(week, -(trend_weeks - 1))] + [week]
     for key in trend_keys:
         frame = current if key == week else history[key]
-        figures = summary_figures(frame)
+        figures = _summary_of(frame)
         for name in ("pr_count", "highlight_count", "mean_score"):
             rows.append(_row("trend", name, key, figures[name]))
         risk_counts = _counts(frame, "risks")[0]
@@ -180,6 +181,10 @@ def summary_figures(df: pd.DataFrame | None) -> dict[str, float | None]:
         "bot_pr_count": people.count("bot"),
         "unknown_author_pr_count": people.count("unknown"),
     }
+
+
+#: ``summary_figures`` once per week's frame: a backfill's next 12 weeks read it again
+_summary_of = per_frame(summary_figures)
 
 
 # GitHub shows a deleted account as "ghost"; many PRs by it are not one person's work
@@ -247,7 +252,9 @@ def _authors(df: pd.DataFrame, week: str) -> list[dict]:
                    for b in sorted(bots, key=lambda b: (-len(bots[b]), b.lower()))]
 
 
+@per_frame  # the trend and the trailing figures count the same earlier weeks again each week
 def _counts(df: pd.DataFrame | None, column: str) -> tuple[Counter, dict[str, list[int]]]:
+    """PRs per value of ``column`` (a PR once per value) and their numbers; shared: read only."""
     counts: Counter = Counter()
     prs: dict[str, list[int]] = defaultdict(list)
     if df is None or len(df) == 0:
@@ -258,7 +265,7 @@ def _counts(df: pd.DataFrame | None, column: str) -> tuple[Counter, dict[str, li
             if v:
                 counts[v] += 1
                 prs[v].append(int(number))
-    return counts, prs
+    return counts, dict(prs)
 
 
 def _row(section, key, week, value, *, share=None, previous_value=None, previous_share=None,

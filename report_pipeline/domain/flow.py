@@ -33,6 +33,7 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from report_pipeline.domain import stories
+from report_pipeline.domain.memo import per_frame
 
 FIRST_TIME = frozenset({"FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER"})
 DURATIONS = ("time_to_merge_hours", "time_to_first_review_hours")
@@ -320,7 +321,7 @@ def flow_rows(week: str, current: pd.DataFrame, history: Mapping[str, pd.DataFra
     history = {k: v for k, v in (history or {}).items() if k < week}
     counts = counts or {}
     weeks = [_shift(week, -i) for i in range(1, trailing_weeks + 1)]
-    facts = pr_facts(current)
+    facts = _facts_of(current)
     now = _flow_of(week, current, history, counts, facts=facts)
     # earlier weeks give only scalars: a revert's count needs no search of older weeks for its target
     trail = [_flow_of(w, history[w], history, counts, link_reverts=False) for w in weeks if w in history]
@@ -366,9 +367,18 @@ def _flow_of(week: str, frame: pd.DataFrame, history: Mapping[str, pd.DataFrame]
              facts: list[dict] | None = None, link_reverts: bool = True) -> dict:
     """``week_flow`` of ``week`` against the weeks of ``history`` before it."""
     before = {k: v for k, v in history.items() if k < week}
-    earlier = {a for f in before.values() if f is not None and len(f) for a in f["author"] if isinstance(a, str)}
+    earlier = set().union(*(_authors_of(f) for f in before.values() if f is not None and len(f)))
     return week_flow(frame, counts.get(week), earlier, week=week, history=before if link_reverts else None,
-                     facts=facts)
+                     facts=_facts_of(frame) if facts is None else facts)
+
+
+# an earlier week's facts and authors are read again by each of the weeks after it
+_facts_of = per_frame(pr_facts)
+
+
+@per_frame
+def _authors_of(frame: pd.DataFrame) -> frozenset[str]:
+    return frozenset(a for a in frame["author"] if isinstance(a, str))
 
 
 #: per-module figures: the PR count and the two medians
@@ -383,7 +393,7 @@ def _module_rows(week: str, current: pd.DataFrame, facts: list[dict], previous: 
     """
     if current is None or not len(current) or "modules" not in current:
         return []
-    before = _module_facts(previous, pr_facts(previous)) if previous is not None and "modules" in previous else {}
+    before = _module_facts(previous, _facts_of(previous)) if previous is not None and "modules" in previous else {}
     rows = []
     for module, members in _module_facts(current, facts).items():
         figures = scope_figures(members)

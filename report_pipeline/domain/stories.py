@@ -26,6 +26,8 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from report_pipeline.domain.memo import per_frame
+
 MAX_THEMES = 6
 MIN_LIFT = 2.5          # a term must be this many times more frequent than in the trailing weeks
 BURST_HOURS = 24        # fix-ups must land within this many hours of the change they repair
@@ -147,6 +149,7 @@ def _aliases(surfaces: Mapping[str, Counter]) -> dict[str, str]:
     return out
 
 
+@per_frame  # a week's terms are compared with each of the 12 weeks after it
 def _frame_terms(df: pd.DataFrame) -> list[tuple[int, dict[str, str]]]:
     labels = df["labels"] if "labels" in df else [None] * len(df)
     return [(int(n), _cached_terms(t, tuple(ls or ()))) for n, t, ls in zip(df["number"], df["title"], labels)]
@@ -373,24 +376,43 @@ def _reverted_refs(title: str, body: str) -> tuple[list[int], list[str], str | N
 
 
 def _index(frames: Mapping[str, pd.DataFrame]) -> tuple[dict, dict, dict]:
+    """PRs of ``frames`` by number, merge commit SHA and normalised title (the earliest week's title wins)."""
     by_number: dict[int, dict] = {}
     by_sha: dict[str, dict] = {}
     by_title: dict[str, dict] = {}
     for week, frame in sorted(frames.items()):
         if frame is None or not len(frame):
             continue
-        shas = frame["merge_commit_sha"] if "merge_commit_sha" in frame else [None] * len(frame)
-        kinds = list(frame["kind"]) if "kind" in frame else None
-        mods = [list(m) if m is not None else [] for m in frame["modules"]] if "modules" in frame else None
-        for i, (number, title, sha) in enumerate(zip(frame["number"], frame["title"], shas)):
-            # kind and modules let a report name an earlier week's PR by what it did
-            entry = {"number": int(number), "week": week, "title": title if isinstance(title, str) else "",
-                     "kind": kinds[i] if kinds is not None else "", "modules": mods[i] if mods is not None else []}
-            by_number[int(number)] = entry
-            if isinstance(sha, str) and len(sha) >= 7:
-                by_sha[sha.lower()] = entry
-            by_title.setdefault(_norm_title(title), entry)
+        numbers, shas, titles = _frame_index(frame, week)
+        by_number.update(numbers)
+        by_sha.update(shas)
+        for title, entry in titles.items():
+            by_title.setdefault(title, entry)
     return by_number, by_sha, by_title
+
+
+@per_frame  # each week looks for reverted PRs in its 11 earlier weeks again
+def _frame_index(frame: pd.DataFrame, week: str) -> tuple[dict, dict, dict]:
+    by_number: dict[int, dict] = {}
+    by_sha: dict[str, dict] = {}
+    by_title: dict[str, dict] = {}
+    shas = frame["merge_commit_sha"] if "merge_commit_sha" in frame else [None] * len(frame)
+    kinds = list(frame["kind"]) if "kind" in frame else None
+    mods = [list(m) if m is not None else [] for m in frame["modules"]] if "modules" in frame else None
+    for i, (number, title, sha) in enumerate(zip(frame["number"], frame["title"], shas)):
+        # kind and modules let a report name an earlier week's PR by what it did
+        entry = {"number": int(number), "week": week, "title": title if isinstance(title, str) else "",
+                 "kind": kinds[i] if kinds is not None else "", "modules": mods[i] if mods is not None else []}
+        by_number[int(number)] = entry
+        if isinstance(sha, str) and len(sha) >= 7:
+            by_sha[sha.lower()] = entry
+        by_title.setdefault(_norm_title(title), entry)
+    return by_number, by_sha, by_title
+
+
+def _copy(entry: dict) -> dict:
+    """An index entry for an event's detail (the index is shared between weeks)."""
+    return entry | {"modules": list(entry["modules"])}
 
 
 @functools.lru_cache(maxsize=1 << 14)  # every week indexes the titles of its 12 trailing weeks again
@@ -417,7 +439,7 @@ def reverts(week: str, current: pd.DataFrame, history: Mapping[str, pd.DataFrame
         # oldest first: the change itself before the fix-ups reverted with it
         targets = sorted({t["number"]: t for t in targets if t["number"] != int(number)}.values(), key=lambda t: t["number"])
         out.append({"type": "revert", "prs": [int(number)] + [t["number"] for t in targets],
-                    "detail": {"reverts": targets,
+                    "detail": {"reverts": [_copy(t) for t in targets],
                                "quoted": inner if not targets else None}})
     return out
 
@@ -478,7 +500,7 @@ def regressions(week: str, current: pd.DataFrame, history: Mapping[str, pd.DataF
         for m in _REGRESSION.finditer(text):
             cause = int(m.group(2) or m.group(3))
             if cause in by_number and by_number[cause]["week"] < week:
-                e = by_number[cause]
+                e = _copy(by_number[cause])
                 out.append({"type": "regression", "prs": [int(number), cause], "detail": {"cause": e}})
                 break
     return out
