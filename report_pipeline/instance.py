@@ -34,6 +34,13 @@ PID_START_TAG = "report_pipeline/pid_start"
 RUN_TAG = "report_pipeline/run"
 LOCK_FILE = ".report_pipeline.lock"
 UNFINISHED = ["NOT_STARTED", "STARTING", "STARTED", "CANCELING"]  # DagsterRunStatus values, without importing Dagster
+# One "materialization planned" event per asset for a run over many weeks, carrying the
+# weeks as a partition subset, instead of one event per week: a 52-week run wrote 312 of
+# them before its first step. Dagster reads this in the process that creates the run (the
+# CLI here, `report-pipeline ui`'s dagster dev for UI backfills, which inherits it). The
+# price, per Dagster: weeks of a failed range run show as missing, not failed; the run
+# itself shows as failed with its error.
+PLANNED_SUBSET_ENV = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
 DEFAULT_SETTINGS = "telemetry:\n  enabled: false\nnux:\n  enabled: false\n"
 
 
@@ -57,6 +64,7 @@ def dagster_home(config: Config) -> Path:
         text = template.read_text(encoding="utf-8") if template.exists() else DEFAULT_SETTINGS
         _write_atomic(settings, text)
     os.environ["DAGSTER_HOME"] = str(home)
+    os.environ.setdefault(PLANNED_SUBSET_ENV, "1")
     return home
 
 

@@ -6,6 +6,7 @@ import pandas as pd
 from report_pipeline.config import Config
 from report_pipeline.dagster_defs.assets._common import for_partition, output_value, run_partitions
 from report_pipeline.dagster_defs.assets._records import stop_if_blocked, week_checks
+from report_pipeline.dagster_defs.partitions import split_key
 from report_pipeline.dagster_defs.resources import NarratorResource, ReportSettings
 from report_pipeline.domain.model import build_report_model
 from report_pipeline.domain.quality import merged_outside, report_vs_aggregates
@@ -77,7 +78,7 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
             rows = publish_report(model, settings.output_path, settings.language_tuple)
             results[key] = pd.DataFrame(rows)
             context.add_asset_metadata(_week_metadata(rows), partition_key=key)
-            context.log.info(f"{model['repository']} {model['week']['key']}: " + ", ".join(r["path"] for r in rows))
+        context.log.info(_published(results))
         index = rebuild_index(settings.output_path, settings.language_tuple)
         yield dg.Output(output_value(results), metadata={"index": dg.MetadataValue.path(str(index))})
         yield from week_checks(context, "report_figures_match_aggregates", figures)
@@ -106,6 +107,18 @@ def _week_metadata(rows: list[dict]) -> dict:
         "files": dg.MetadataValue.json([{"path": r["path"], "bytes": r["bytes"]} for r in rows]),
         "report": dg.MetadataValue.md(text),
     }
+
+
+def _published(results: dict[str, pd.DataFrame]) -> str:
+    """One log line per run (each week's files are in its own materialization metadata)."""
+    if len(results) == 1:
+        key, frame = next(iter(results.items()))
+        return "{} {}: ".format(*split_key(key)) + ", ".join(frame["path"])
+    weeks = sorted(split_key(k) for k in results)
+    repos = ", ".join(sorted({repo for repo, _ in weeks}))
+    files = sum(len(f) for f in results.values())
+    return (f"{repos} {min(w for _, w in weeks)} .. {max(w for _, w in weeks)}: {len(weeks)} weeks published, "
+            f"{files} files (each week's are in its materialization metadata)")
 
 
 def _web_url(api_url: str) -> str:
