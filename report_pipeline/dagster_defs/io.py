@@ -17,6 +17,7 @@ metadata to skip partitions never built.
 
 from __future__ import annotations
 
+import collections
 import os
 import uuid
 from pathlib import Path
@@ -84,6 +85,7 @@ class ParquetWarehouse:
             finally:
                 if os.path.exists(tmp):
                     os.unlink(tmp)
+            _WRITTEN.put(path, table)
         else:
             # object stores publish an object only once its upload completes
             pq.write_table(table, path, filesystem=fs, compression="zstd")
@@ -93,11 +95,57 @@ class ParquetWarehouse:
         """One stored partition, or None when it was never materialized."""
         fs, _ = self._fs()
         path = self.path_for(asset_name, partition_key)
-        try:
-            table = pq.read_table(path, filesystem=fs)
-        except FileNotFoundError:
-            return None
+        table = _WRITTEN.get(path) if isinstance(fs, pafs.LocalFileSystem) else None
+        if table is None:
+            try:
+                table = pq.read_table(path, filesystem=fs)
+            except FileNotFoundError:
+                return None
         return from_table(table)
+
+
+class _WrittenTables:
+    """Tables this process wrote, by path, while the file is still the one it wrote.
+
+    A run over many weeks writes each week's partition and reads it back in the next step
+    (and again for later weeks' trends); decoding the Parquet file again costs more than
+    the write. A file replaced or removed since (another process, a rebuild) changes its
+    inode, size or mtime and is read from disk. Arrow tables are immutable, and every read
+    makes a fresh DataFrame of it, so no caller shares state with another.
+    """
+
+    LIMIT = 2048  # partitions kept; a year of 6 assets for several repositories
+
+    def __init__(self) -> None:
+        self._tables: collections.OrderedDict[str, tuple[tuple, pa.Table]] = collections.OrderedDict()
+
+    def put(self, path: str, table: pa.Table) -> None:
+        stamp = _stamp(path)
+        if stamp is not None:
+            self._tables[path] = (stamp, table)
+            self._tables.move_to_end(path)
+            while len(self._tables) > self.LIMIT:
+                self._tables.popitem(last=False)
+
+    def get(self, path: str) -> pa.Table | None:
+        held = self._tables.get(path)
+        if held is None:
+            return None
+        if held[0] != _stamp(path):
+            del self._tables[path]
+            return None
+        return held[1]
+
+
+def _stamp(path: str) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+_WRITTEN = _WrittenTables()
 
 
 class WeeklyParquetIOManager(dg.ConfigurableIOManager):

@@ -28,8 +28,11 @@ def clean(value: object) -> str:
     """One line of plain text: controls and bidi marks removed, whitespace runs folded."""
     if value is None:
         return ""
+    text = str(value)
+    if text.isascii() and text.isprintable() and "  " not in text:
+        return text  # the common case, and what the substitutions below would return
     # no strip(): templates print literals with meaningful spaces through the same path
-    return _CONTROL.sub("", _SPACES.sub(" ", str(value)))
+    return _CONTROL.sub("", _SPACES.sub(" ", text))
 
 
 def md_text(value: object) -> Markup:
