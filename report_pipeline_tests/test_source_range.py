@@ -83,6 +83,22 @@ def test_git_range_reads_history_once_whatever_the_week_count(repo, git_calls): 
 
 
 @needs_git
+def test_git_long_range_reads_diffs_in_parallel_chunks_with_the_same_result(repo, git_calls, monkeypatch):  # noqa: F811
+    from report_pipeline.sources import git as git_source
+
+    monkeypatch.setattr(git_source.os, "cpu_count", lambda: 3)
+    keys = [(dt.date(2026, 3, 2) + dt.timedelta(weeks=i)).isoformat() for i in range(12)]  # > 8 weeks
+    ranged = read_git_range(repo["path"], REPO, windows(keys))
+    chunked = [c for c in git_calls.read_text().split("\n") if " log --no-walk=unsorted --stdin" in c and "--numstat" in c]
+    assert len(chunked) == 3, chunked  # the span's commits split over three concurrent readers
+    for window in windows(keys):
+        frame, stats = read_git_week(repo["path"], REPO, window)
+        pd.testing.assert_frame_equal(ranged[window.key][0], frame)
+        assert ranged[window.key][1] == stats
+    assert sum(len(f) for f, _ in ranged.values()) > 5
+
+
+@needs_git
 def test_git_pr_squashed_twice_is_reported_once(tmp_path):
     root = tmp_path / "twice"
     root.mkdir()
