@@ -461,10 +461,10 @@ def model_flow(agg: pd.DataFrame) -> dict:
     part = agg[agg["section"].isin(["flow", "flow_reviewer", "flow_first_time", "flow_revert", "flow_module",
                                     "flow_theme"])] \
         if len(agg) and "section" in agg else agg.iloc[0:0] if len(agg.columns) else pd.DataFrame()
-    rows: dict[str, list[pd.Series]] = {
+    rows: dict[str, list[dict]] = {
         s: [] for s in ("flow", "flow_reviewer", "flow_first_time", "flow_revert", "flow_module", "flow_theme")
     }
-    for _, r in part.iterrows():
+    for r in part.to_dict("records"):  # plain dicts: a Series per row cost more than the section
         rows[r["section"]].append(r)
     if not rows["flow"]:
         return {"available": False, "figures": [], "notes": {}}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import defaultdict
 from collections.abc import Iterable
 
 import pandas as pd
@@ -43,8 +44,9 @@ def build_report_model(
     generated_at = generated_at or dt.datetime.now(dt.timezone.utc)
     agg = aggregates[aggregates["week"] == window.key] if len(aggregates) else aggregates
     trend_rows = aggregates[aggregates["section"] == "trend"] if len(aggregates) else aggregates
-    summary = _summary(window, _section(agg, "summary"), trend_rows)
-    dims = {name: _dimension(agg, section) for name, section in
+    sections = _sections(agg)
+    summary = _summary(window, sections["summary"], trend_rows)
+    dims = {name: _dimension(sections[section], section) for name, section in
             (("kinds", "kind"), ("tags", "tag"), ("modules", "module"), ("risks", "risk"))}
     highlights = _highlights(enriched, reviews, repository, web_url)
     pull_requests = _pull_requests(enriched, repository, web_url)
@@ -73,13 +75,13 @@ def build_report_model(
         "hot_files": [
             {"path": key, "pr_count": int(row["value"]), "additions": _int(row["additions"]),
              "deletions": _int(row["deletions"]), "prs": _ints(row["prs"])}
-            for key, row in _section(agg, "hot_file").items()
+            for key, row in sections["hot_file"].items()
         ],
         "authors": [
             {"author": key, "count": int(row["value"]),
              "first_time": None if not _present(row["first_time"]) else bool(row["first_time"]),
              "prs": _ints(row["prs"])}
-            for key, row in _section(agg, "author").items()
+            for key, row in sections["author"].items()
         ],
         "movements": movements(dims),
         "trend": _trend(trend_rows),
@@ -95,7 +97,7 @@ def build_report_model(
     }
 
 
-def _summary(window: WeekWindow, summary_rows: dict[str, pd.Series], trend_rows: pd.DataFrame) -> dict:
+def _summary(window: WeekWindow, summary_rows: dict[str, dict], trend_rows: pd.DataFrame) -> dict:
     """Headline figures with last week's and the trailing weeks' values where they exist."""
     summary = {key: _num(row["value"]) for key, row in summary_rows.items()}
     if summary.get("mean_score") is not None:
@@ -125,8 +127,7 @@ def _highlights(enriched: pd.DataFrame, reviews: pd.DataFrame | None, repository
         return []
     review_map = _reviews(reviews)
     items = []
-    top = enriched[enriched["highlight"]].sort_values(["score", "number"], ascending=[False, True])
-    for _, pr in top.iterrows():
+    for pr in _ranked_prs(enriched[enriched["highlight"]], ("summary", "body")):
         item = _pr(pr, repository, web_url)
         item["summary"] = _text(pr["summary"])
         item["digest"] = digest(pr["body"], item["title"])
@@ -140,7 +141,7 @@ def _pull_requests(enriched: pd.DataFrame, repository: str, web_url: str) -> lis
     if not len(enriched):
         return []
     items = []
-    for _, pr in enriched.sort_values(["score", "number"], ascending=[False, True]).iterrows():
+    for pr in _ranked_prs(enriched):
         item = _pr(pr, repository, web_url)
         item["highlight"] = bool(pr["highlight"])
         items.append(item)
@@ -233,9 +234,9 @@ def _merge_suggestions(specific: list[dict], generic: list[dict], limit: int = 6
     return (specific + rest)[:limit]
 
 
-def _dimension(agg: pd.DataFrame, section: str) -> list[dict]:
+def _dimension(rows: dict[str, dict], section: str) -> list[dict]:
     items = []
-    for key, row in _section(agg, section).items():
+    for key, row in rows.items():
         count = int(row["value"])
         if count == 0 and section != "risk" and not _present(row["previous_value"]):
             continue
@@ -268,7 +269,7 @@ def _trend(rows: pd.DataFrame) -> list[dict]:
     return [weeks[w] for w in sorted(weeks)]
 
 
-def _pr(pr: pd.Series, repository: str, web_url: str) -> dict:
+def _pr(pr: dict, repository: str, web_url: str) -> dict:
     url = pr["url"] if isinstance(pr["url"], str) and pr["url"] else f"{web_url}/{repository}/pull/{int(pr['number'])}"
     merged = pr["merged_at"]
     return {
@@ -303,7 +304,7 @@ def _reviews(reviews: pd.DataFrame | None) -> dict[int, list[dict]]:
     out: dict[int, list[dict]] = {}
     if reviews is None or not len(reviews):
         return out
-    for _, r in reviews.sort_values(["number", "created_at"]).iterrows():
+    for r in _records(reviews.sort_values(["number", "created_at"])):
         out.setdefault(int(r["number"]), []).append(
             {"author": r["author"] if isinstance(r["author"], str) else None,
              "path": r["path"] if isinstance(r["path"], str) else None, "body": _text(r["body"])}
@@ -317,11 +318,28 @@ def _rows(agg: pd.DataFrame, section: str) -> pd.DataFrame:
     return agg[agg["section"] == section]
 
 
-def _section(agg: pd.DataFrame, section: str) -> dict[str, pd.Series]:
-    if not len(agg):
-        return {}
-    part = agg[agg["section"] == section]
-    return {key: row for key, (_, row) in zip(part["key"], part.iterrows())}
+def _sections(agg: pd.DataFrame) -> defaultdict[str, dict[str, dict]]:
+    """The week's rows by section, then key: read in one pass (one frame filter per section cost more)."""
+    out: defaultdict[str, dict[str, dict]] = defaultdict(dict)
+    for row in _records(agg) if len(agg) else ():
+        out[row["section"]][row["key"]] = row
+    return out
+
+
+#: the columns ``_pr`` reads (the rest, e.g. files and reviews, would be copied into every row for nothing)
+_PR_COLUMNS = ("number", "title", "url", "author", "kind", "tags", "modules", "risks", "risk_reasons", "score",
+               "additions", "deletions", "changed_files", "merged_at", "score_reasons", "highlight")
+
+
+def _ranked_prs(enriched: pd.DataFrame, extra: tuple[str, ...] = ()) -> list[dict]:
+    """PRs best score first, as dicts of the columns the model reads."""
+    columns = [c for c in _PR_COLUMNS + extra if c in enriched]
+    return _records(enriched[columns].sort_values(["score", "number"], ascending=[False, True]))
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """The rows of ``frame`` as dicts (a pandas Series per row made this the model's main cost)."""
+    return frame.to_dict("records")
 
 
 def _text(value) -> str:

@@ -534,14 +534,15 @@ def follow_ups(current: pd.DataFrame, previous: pd.DataFrame | None, events: lis
     if previous is None or not len(previous) or current is None:
         return []
     reverted = {t["number"]: e["prs"][0] for e in events if e["type"] == "revert" for t in e.get("detail", {}).get("reverts", [])}
-    touched = Counter(p for files in current["files"] for p in _paths(files))
+    changes = _changes(current)
+    touched = Counter(p for change in changes for p in change[2])
     out = []
     flagged = previous[previous["highlight"].astype(bool)] if "highlight" in previous else previous
     for pr in flagged.sort_values(["score", "number"], ascending=[False, True]).itertuples():
         risks = [r for r in FLAG_RISKS if r in set(pr.risks if pr.risks is not None else ())]
         if not risks or pr.kind in ("revert", "release"):  # a revert or a version bump wants no test
             continue
-        status, by = _status(int(pr.number), _paths(pr.files), current, reverted, touched)
+        status, by = _status(int(pr.number), _paths(pr.files), changes, reverted, touched)
         if status == "open" and "missing_tests" not in risks:
             continue
         out.append({"number": int(pr.number), "title": pr.title if isinstance(pr.title, str) else "",
@@ -550,35 +551,49 @@ def follow_ups(current: pd.DataFrame, previous: pd.DataFrame | None, events: lis
     return out[:MAX_FOLLOW_UPS]
 
 
-def _status(number: int, paths: set[str], current: pd.DataFrame, reverted: Mapping[int, int],
-            touched: Counter) -> tuple[str, list[int]]:
+def _changes(current: pd.DataFrame) -> list[tuple[int, str, set[str], list[str], str]]:
+    """Per PR of the week: number, kind, paths, test paths and text (read once, not per flagged PR)."""
+    out = []
+    for number, kind, files, title, body in zip(current["number"], current["kind"], current["files"],
+                                                current["title"], current["body"]):
+        mine = _paths(files)
+        text = f"{title} {body if isinstance(body, str) else ''}"
+        out.append((int(number), kind, mine, [p for p in mine if _is_test(p)], text))
+    return out
+
+
+def _status(number: int, paths: set[str], changes: list[tuple[int, str, set[str], list[str], str]],
+            reverted: Mapping[int, int], touched: Counter) -> tuple[str, list[int]]:
     if number in reverted:
         return "reverted", [reverted[number]]
     # files few PRs touched this week tie a later PR to this one; a hot file does not
     code = {p for p in paths if not _is_test(p) and touched[p] <= 2}
     stems = {re.sub(r"\.\w+$", "", p.rsplit("/", 1)[-1]) for p in paths if not _is_test(p)}
     stems = {s for s in stems if len(s) >= 4 and s not in ("__init__", "utils", "index", "main", "config")}
+    mention = re.compile(rf"#{number}\b")
     tests, fixes, touches = [], [], []
-    for pr in current.itertuples():
-        mine = _paths(pr.files)
-        mentions = bool(re.search(rf"#{number}\b", f"{pr.title} {pr.body if isinstance(pr.body, str) else ''}"))
-        test_files = [p for p in mine if _is_test(p)]
-        if pr.kind == "bugfix" and mentions:
-            fixes.append(int(pr.number))
-        elif pr.kind == "bugfix" and code & mine:
-            touches.append(int(pr.number))
+    for other, kind, mine, test_files, text in changes:
+        mentions = bool(mention.search(text))
+        if kind == "bugfix" and mentions:
+            fixes.append(other)
+        elif kind == "bugfix" and code & mine:
+            touches.append(other)
         elif test_files and (mentions or any(s in t.rsplit("/", 1)[-1] for s in stems for t in test_files)):
-            tests.append(int(pr.number))
+            tests.append(other)
     for status, found in (("fixed_again", fixes), ("test_added", tests), ("touched_by_fix", touches)):
         if found:
             return status, sorted(found)[:4]
     return "open", []
 
 
+_TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.(py|rs|go|cc?|cpp|[jt]sx?)$"
+                        r"|[_.]test\.(py|rs|go|cc?|cpp|[jt]sx?)$")
+
+
+@functools.lru_cache(maxsize=1 << 16)  # the same paths come back in every week of a backfill
 def _is_test(path: str) -> bool:
     # test code, not a CI workflow that happens to be named "..._test.yaml"
-    return bool(re.search(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.(py|rs|go|cc?|cpp|[jt]sx?)$"
-                          r"|[_.]test\.(py|rs|go|cc?|cpp|[jt]sx?)$", path))
+    return bool(_TEST_PATH.search(path))
 
 
 # ---------------------------------------------------------------- aggregate rows
