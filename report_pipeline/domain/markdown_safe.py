@@ -16,8 +16,9 @@ from markupsafe import Markup, escape
 # invisible marks that can reorder or hide text; ZWJ/ZWNJ stay because emoji sequences need them
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ufff9-\ufffb]")
 _SPACES = re.compile(r"[ \t\r\n\u2028\u2029]+")
-# every character with a meaning in CommonMark/GFM inline syntax or GFM tables
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]()|~$])")
+# HTML metacharacters become entities (every renderer honours them); every character with a
+# meaning in CommonMark/GFM inline syntax or GFM tables gets a backslash
+_MD_TABLE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", **{c: "\\" + c for c in "\\`*_[]()|~$"}})
 # only meaningful at the start of a line (headings, list items, setext underlines)
 _MD_LEADING = re.compile(r"^(#|[+\-=](?=\s|$)|\d+[.)](?=\s|$))")
 _SAFE_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
@@ -37,12 +38,14 @@ def clean(value: object) -> str:
 
 def md_text(value: object) -> Markup:
     """Untrusted text as inert Markdown: no markup, links, HTML or table breaks survive."""
-    text = clean(value)
-    # entities rather than backslashes for HTML metacharacters: every renderer honours them
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    text = _MD_LEADING.sub(lambda m: "\\" + m.group(0) if not m.group(0)[0].isdigit()
-                           else m.group(0)[:-1] + "\\" + m.group(0)[-1], text)
+    # one C-level pass does both the entities and the backslashes (their outputs contain no
+    # character either step would rewrite again, so one pass equals the two in sequence)
+    text = clean(value).translate(_MD_TABLE)
+    lead = _MD_LEADING.match(text)  # anchored: only the start can match, so no sub() scan
+    if lead:
+        head = lead.group(0)
+        head = "\\" + head if not head[0].isdigit() else head[:-1] + "\\" + head[-1]
+        text = head + text[lead.end():]
     return Markup(text)
 
 

@@ -50,6 +50,8 @@ def fmt_num(value: object) -> str:
     Formatted numbers are returned as Markup (digits, commas and dots need no escaping);
     anything else stays a plain string so the environment escapes it: it may be untrusted.
     """
+    if type(value) is int:  # the common case first (bool is not int here): counts, lines, PR numbers
+        return Markup(f"{value:,}")
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -130,6 +132,24 @@ def _html_finalize(value: object) -> object:
     return "" if value is None else value
 
 
+def _memo_pr(link):
+    """``link`` memoised per render: a PR is linked in many places (tables, lists, themes) alike.
+
+    The link depends only on the number and the render's model (``prs``, repository URL), so
+    one render's context holds the cache (``_pr_links``, created by ``_context``).
+    """
+    @pass_context
+    def pr(ctx, number: object) -> Markup:
+        links = ctx.get("_pr_links")
+        if links is None or type(number) is not int:
+            return link(ctx, number)
+        out = links.get(number)
+        if out is None:
+            out = links[number] = link(ctx, number)
+        return out
+    return pr
+
+
 def _md_pr(ctx, number: object) -> Markup:
     label = Markup(f"#{number}") if isinstance(number, int) else md_text(f"#{number}")
     return md_link(label, _pr_url(ctx, number), text_is_markup=True)
@@ -169,6 +189,86 @@ def _narrated_filter(fmt: str):
     return narrated
 
 
+# ---------------------------------------------------------------- the all-PRs table rows
+# Every PR of the week gets a row in both formats: the row is built here in one call instead
+# of a dozen template expressions. Each value goes through exactly what ``{{ value }}`` does in
+# the template (``escape(finalize(value))``), so the row is the same text, neutralised alike.
+
+_MD_PR, _HTML_PR = _memo_pr(_md_pr), _memo_pr(_html_pr)
+_LABEL = _label_filter("")
+
+
+def _md_out(value: object) -> Markup:
+    return escape(_md_finalize(value))
+
+
+def _html_out(value: object) -> Markup:
+    return escape(_html_finalize(value))
+
+
+def _risk_why(p: Mapping, code: object, trunc) -> Markup:
+    """The file, path rule or words that raised risk ``code`` on PR ``p`` (enrich.assess_risks), or "".
+
+    As text.j2's ``risk_why`` macro prints it: the first matching reason, truncated (trunc
+    returns Markup, which both formats print unchanged).
+    """
+    for x in p.get("risk_reasons") or []:
+        if x["id"] == code:
+            return trunc(x["reason"], 90)
+    return Markup("")
+
+
+@pass_context
+def _md_pr_row(ctx, p: Mapping) -> Markup:
+    """``| #N ★ | title | author | score | risk (why); … |``."""
+    risks = []
+    for c in p["risks"]:
+        why = _risk_why(p, c, _md_trunc)
+        # an f-string, not Markup + str: Markup's + would escape the (already neutral) reason again
+        risks.append(f"{_md_out(_LABEL(ctx, c, 'risks'))}{f' ({why})' if why else ''}")
+    author = md_text(p["author"] or ctx["L"]["ui"]["unknown_author"])
+    return Markup(f"| {_md_out(_MD_PR(ctx, p['number']))}{' ★' if p['highlight'] else ''}"
+                  f" | {_md_out(_md_trunc(p['title'], 100))} | {author} | {_md_out(fmt_num(p['score']))}"
+                  f" | {'; '.join(risks)} |")
+
+
+_HTML_ROW = """<tr%s>
+<td class="num" data-v="%s">%s%s</td>
+<td class="title">%s</td>
+<td>%s</td>
+<td>%s</td>
+<td>%s</td>
+<td class="num" data-v="%s"%s>%s</td>
+<td class="num" data-v="%s">+%s/−%s</td>
+<td class="risks">%s</td>
+</tr>"""
+
+
+def _html_risk_tags(ctx, p: Mapping) -> str:
+    tags = []
+    for c in p["risks"]:
+        why = _risk_why(p, c, _html_trunc)
+        tip, note = (' title="%s"' % why, ' <small class="why">%s</small>' % why) if why else ("", "")
+        tags.append('<span class="tag risk"%s>%s</span>%s' % (tip, _html_out(_LABEL(ctx, c, "risks")), note))
+    return "".join(tags)
+
+
+@pass_context
+def _html_pr_row(ctx, p: Mapping, reason) -> Markup:
+    """One ``<tr>`` of the sortable table; ``reason`` is the language's ``reason`` macro (score tooltip)."""
+    out, hl = _html_out, p["highlight"]
+    tip = ' title="%s"' % "; ".join(out(reason(r)) for r in p["reasons"]) if p["reasons"] else ""
+    return Markup(_HTML_ROW % (
+        ' class="hl"' if hl else "", out(p["number"]), out(_HTML_PR(ctx, p["number"])), " ★" if hl else "",
+        out(_html_trunc(p["title"], 140)),
+        html_text(p["author"] or ctx["L"]["ui"]["unknown_author"]),
+        out(_LABEL(ctx, p["kind"], "kinds")),
+        "".join('<span class="tag">%s</span>' % out(mo) for mo in p["modules"]),
+        out(p["score"]), tip, out(fmt_num(p["score"])),
+        out(p["additions"] + p["deletions"]), out(fmt_num(p["additions"])), out(fmt_num(p["deletions"])),
+        _html_risk_tags(ctx, p)))
+
+
 def _build_env(fmt: str) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
@@ -189,9 +289,10 @@ def _build_env(fmt: str) -> Environment:
         t=md_text if md else html_text,
         code=md_code if md else (lambda v: Markup("<code>%s</code>") % clean(v)),
         link=(lambda text, url: md_link(text, url)) if md else (lambda text, url: html_link(text, url)),
-        pr=pass_context(_md_pr if md else _html_pr),
+        pr=_MD_PR if md else _HTML_PR,
         b=_md_bold if md else _html_bold,
         trunc=_md_trunc if md else _html_trunc,
+        pr_row=_md_pr_row if md else _html_pr_row,
         # our own strings (risk explanations) need no neutralising, only HTML escaping
         trusted=(lambda s: Markup(s)) if md else (lambda s: escape(s)),
         cell=_md_cell if md else html_text,
@@ -297,7 +398,8 @@ def _context(model: dict, language: str) -> dict:
     summary = {**_SUMMARY_DEFAULTS, **(model.get("summary") or {})}
     view = _view(model)
     return {"m": model, "s": summary, "L": strings(language), "lang": language, "v": view, "prs": view["prs"],
-            "N": narrated_view(model, language)}  # model-written sections, when the narrator ran
+            "N": narrated_view(model, language),  # model-written sections, when the narrator ran
+            "_pr_links": {}}  # this render's PR links (see _memo_pr)
 
 
 def _charts(ctx: dict) -> dict[str, Markup]:
