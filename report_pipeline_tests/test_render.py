@@ -11,6 +11,7 @@ import pytest
 from report_pipeline.domain import charts
 from report_pipeline.domain.markdown_safe import md_link, md_text
 from report_pipeline.domain.render import (
+    environment,
     render_html,
     render_index,
     render_json,
@@ -203,6 +204,8 @@ def hostile_model() -> dict:
             pr["author"] = "<b>mallory</b>|x"
             pr["url"] = "javascript:alert(3)"
             pr["modules"] = ["<svg onload=alert(4)>", *pr["modules"]]
+            pr["risks"] = ["core_path", *(c for c in pr["risks"] if c != "core_path")]
+            pr["risk_reasons"] = [{"id": "core_path", "reason": "<img src=x onerror=alert(6)>|`r` [l](javascript:r)"}]
     h = model["highlights"][0]
     h["summary"] = HOSTILE_BODY
     h["reviews"] = [{"author": "eve</script>", "path": "a|b`.py", "body": "{{ 7*7 }} <script>x</script> [y](javascript:z)"}]
@@ -250,6 +253,17 @@ def test_hostile_text_is_inert_in_html(lang):
     assert 'href="other.html"' in html
     # SVG labels are escaped too
     assert "&lt;svg onload=alert(5)&gt;" in html
+
+
+def test_every_printed_value_is_neutralised_by_the_environment():
+    """``{{ x }}`` prints through the environment's own escaping, whatever the template forgot."""
+    data = {"x": "<b>*x*</b>", "d": {"title": "<t>", "items": "key"}, "n": None, "k": 1234}
+    html = environment("html").from_string("{{ x }}|{{ d.title }}|{{ n }}|{{ d.items is callable }}").render(data)
+    assert html == "&lt;b&gt;*x*&lt;/b&gt;|&lt;t&gt;||True"  # d.items: the method first, as jinja2 does
+    md = environment("md").from_string("{{ x }}|{{ d.title }}|{{ n }}|{{ k }}").render(data)
+    assert md == "&lt;b&gt;\\*x\\*&lt;/b&gt;|&lt;t&gt;||1,234"
+    with pytest.raises(Exception, match="missing"):
+        environment("md").from_string("{{ d.missing }}").render(data)
 
 
 def test_markdown_safe_primitives():

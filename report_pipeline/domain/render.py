@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.compiler import CodeGenerator
 from markupsafe import Markup, escape
 
 from report_pipeline.domain import charts
@@ -132,6 +133,47 @@ def _html_finalize(value: object) -> object:
     return "" if value is None else value
 
 
+def _md_out(value: object) -> Markup:
+    """What ``{{ value }}`` prints in Markdown: ``escape(_md_finalize(value))``."""
+    if type(value) is Markup:
+        return value  # escape() would only copy it
+    return escape(_md_finalize(value))
+
+
+def _html_out(value: object) -> Markup:
+    """What ``{{ value }}`` prints in HTML: ``escape(_html_finalize(value))``."""
+    if type(value) is Markup:
+        return value
+    return escape("" if value is None else value)
+
+
+class _EscapingFinalizeCodeGenerator(CodeGenerator):
+    """Prints ``{{ x }}`` as ``finalize(x)`` where finalize escapes itself (``_md_out``/``_html_out``).
+
+    jinja2 would print ``escape(finalize(x))``: a second call per printed value, and a copy of
+    every Markup value (most of them, since the filters return Markup). Only autoescaped
+    output is changed, and only for our escaping finalizers, so nothing is printed unescaped;
+    anything else (or another jinja2 version not calling this hook) keeps jinja2's code,
+    which is still correct, as escaping an escaped value changes nothing.
+    """
+
+    def _fused(self, frame) -> bool:
+        return (self.environment.finalize in (_md_out, _html_out)
+                and frame.eval_ctx.autoescape and not frame.eval_ctx.volatile)
+
+    def _output_child_pre(self, node, frame, finalize) -> None:
+        if self._fused(frame) and finalize.src == "environment.finalize(":
+            self.write(finalize.src)
+        else:
+            super()._output_child_pre(node, frame, finalize)
+
+    def _output_child_post(self, node, frame, finalize) -> None:
+        if self._fused(frame) and finalize.src == "environment.finalize(":
+            self.write(")")
+        else:
+            super()._output_child_post(node, frame, finalize)
+
+
 def _memo_pr(link):
     """``link`` memoised per render: a PR is linked in many places (tables, lists, themes) alike.
 
@@ -198,14 +240,6 @@ _MD_PR, _HTML_PR = _memo_pr(_md_pr), _memo_pr(_html_pr)
 _LABEL = _label_filter("")
 
 
-def _md_out(value: object) -> Markup:
-    return escape(_md_finalize(value))
-
-
-def _html_out(value: object) -> Markup:
-    return escape(_html_finalize(value))
-
-
 def _risk_why(p: Mapping, code: object, trunc) -> Markup:
     """The file, path rule or words that raised risk ``code`` on PR ``p`` (enrich.assess_risks), or "".
 
@@ -269,11 +303,31 @@ def _html_pr_row(ctx, p: Mapping, reason) -> Markup:
         _html_risk_tags(ctx, p)))
 
 
+_DICT_ATTRS = frozenset(dir(dict))
+
+
+class _Environment(Environment):
+    code_generator_class = _EscapingFinalizeCodeGenerator
+
+    def getattr(self, obj, attribute: str):
+        """``m.week``: jinja2's lookup (attribute first, then item), without its failed attribute try.
+
+        The model is plain dicts, whose keys are reached only after ``getattr`` raised; for a
+        name that is no dict attribute the outcome is the item or undefined, as in jinja2.
+        """
+        if type(obj) is dict and attribute not in _DICT_ATTRS:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def _build_env(fmt: str) -> Environment:
-    env = Environment(
+    env = _Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=True,  # both formats: Markdown's escaping is done in finalize (see module doc)
-        finalize=_md_finalize if fmt == "md" else _html_finalize,
+        finalize=_md_out if fmt == "md" else _html_out,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
