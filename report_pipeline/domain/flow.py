@@ -354,9 +354,9 @@ def _theme_rows(week: str, current: pd.DataFrame, facts: list[dict],
     for name, numbers in themes.items():
         wanted = {int(n) for n in numbers}
         members = [f for f in facts if f["number"] in wanted]
-        figures = scope_figures(members)
-        if figures["prs"] < MIN_SCOPE_PRS:
+        if _humans(members) < MIN_SCOPE_PRS:
             continue
+        figures = scope_figures(members)
         for key in MODULE_FIGURES:
             rows.append(_flow_row("flow_theme", f"{name}|{key}", week, _scope_value(figures, key),
                                   prs=[f["number"] for f in members] if key == "prs" else []))
@@ -396,9 +396,9 @@ def _module_rows(week: str, current: pd.DataFrame, facts: list[dict], previous: 
     before = _module_facts(previous, _facts_of(previous)) if previous is not None and "modules" in previous else {}
     rows = []
     for module, members in _module_facts(current, facts).items():
-        figures = scope_figures(members)
-        if figures["prs"] < MIN_SCOPE_PRS:
+        if _humans(members) < MIN_SCOPE_PRS:  # most modules have too few PRs: no figures computed for them
             continue
+        figures = scope_figures(members)
         prev = scope_figures(before[module]) if module in before else None
         for key in MODULE_FIGURES:
             rows.append(_flow_row("flow_module", f"{module}|{key}", week, _scope_value(figures, key),
@@ -425,6 +425,10 @@ def scope_figures(facts: list[dict]) -> dict:
     """
     humans = [f for f in facts if not f["bot"]]
     return {"prs": len(humans), **_durations(humans, {}, None), **_approval(humans, {})}
+
+
+def _humans(facts: list[dict]) -> int:
+    return sum(1 for f in facts if not f["bot"])
 
 
 def _scope_value(figures: dict, key: str):

@@ -424,7 +424,8 @@ def reverts(week: str, current: pd.DataFrame, history: Mapping[str, pd.DataFrame
     """Revert events, each linked to the PRs it reverts where they can be found."""
     by_number, by_sha, by_title = _index({**(history or {}), week: current})
     out = []
-    ordered = current.sort_values(["merged_at", "number"])
+    # sort only the columns read: sorting the whole frame (files, reviews, ...) cost more than the search
+    ordered = current[["merged_at", "number", "title", "body", "kind"]].sort_values(["merged_at", "number"])
     for number, title, body, kind in zip(ordered["number"], ordered["title"], ordered["body"], ordered["kind"]):
         if not (kind == "revert" or _REVERT_TITLE.search(title if isinstance(title, str) else "")):
             continue
@@ -454,16 +455,29 @@ def _code_paths(files) -> set[str]:
     return {p for p in _paths(files) if not _is_test(p)}
 
 
+def _soon_after(records: list[tuple], i: int) -> list[tuple]:
+    """The records merged within BURST_HOURS after record ``i`` (records are in merge order)."""
+    out = []
+    for record in records[i + 1:]:
+        if not (record[1] - records[i][1]).total_seconds() <= BURST_HOURS * 3600:
+            break  # this one and all later ones are too late (or have no merge time)
+        out.append(record)
+    return out
+
+
 def fixup_bursts(current: pd.DataFrame, previous: pd.DataFrame | None = None, taken: set[int] | None = None) -> list[dict]:
     """Changes followed within hours by several fixes touching the same files.
 
     The change may have merged late last week; the fixes are this week's. A PR is part of
     one burst at most, and PRs already told as another event (``taken``) are not reused.
     """
+    columns = ["number", "merged_at", "files", "title", "kind"]  # only these: a concat copies every column
     frames = [current] + ([previous] if previous is not None and len(previous) else [])
+    frames = [f.reindex(columns=columns) for f in frames]
     rows = pd.concat(frames, ignore_index=True).drop_duplicates("number").sort_values(["merged_at", "number"])
     this_week = {int(n) for n in current["number"]}
-    records = [(int(r.number), r.merged_at, _code_paths(r.files), str(r.title or ""), r.kind) for r in rows.itertuples()]
+    records = [(int(number), at, _code_paths(files), str(title or ""), kind)
+               for number, at, files, title, kind in zip(*(rows[c] for c in columns))]
     used = set(taken or ())
     touched = Counter(p for r in records for p in r[2])
     candidates = []
@@ -473,8 +487,7 @@ def fixup_bursts(current: pd.DataFrame, previous: pd.DataFrame | None = None, ta
         if not paths:
             continue
         # a fix of this change works mostly on its files, not on one shared file among many
-        fixes = [f for f in records[i + 1:]
-                 if (f[1] - at).total_seconds() <= BURST_HOURS * 3600 and f[0] in this_week
+        fixes = [f for f in _soon_after(records, i) if f[0] in this_week
                  and len(paths & f[2]) * 2 >= len(f[2]) > 0 and (f[4] in ("bugfix", "revert") or _FIXLIKE.search(f[3]))]
         if len(fixes) >= BURST_MIN:
             candidates.append((num, at, fixes, paths))
@@ -538,16 +551,18 @@ def follow_ups(current: pd.DataFrame, previous: pd.DataFrame | None, events: lis
     touched = Counter(p for change in changes for p in change[2])
     out = []
     flagged = previous[previous["highlight"].astype(bool)] if "highlight" in previous else previous
-    for pr in flagged.sort_values(["score", "number"], ascending=[False, True]).itertuples():
-        risks = [r for r in FLAG_RISKS if r in set(pr.risks if pr.risks is not None else ())]
-        if not risks or pr.kind in ("revert", "release"):  # a revert or a version bump wants no test
+    ranked = flagged.sort_values(["score", "number"], ascending=[False, True])
+    for number, title, kind, risks, files, modules in zip(
+            ranked["number"], ranked["title"], ranked["kind"], ranked["risks"], ranked["files"], ranked["modules"]):
+        risks = [r for r in FLAG_RISKS if r in set(risks if risks is not None else ())]
+        if not risks or kind in ("revert", "release"):  # a revert or a version bump wants no test
             continue
-        status, by = _status(int(pr.number), _paths(pr.files), changes, reverted, touched)
+        status, by = _status(int(number), _paths(files), changes, reverted, touched)
         if status == "open" and "missing_tests" not in risks:
             continue
-        out.append({"number": int(pr.number), "title": pr.title if isinstance(pr.title, str) else "",
-                    "risks": risks, "status": status, "by": by, "kind": pr.kind,
-                    "modules": list(pr.modules if pr.modules is not None else [])})
+        out.append({"number": int(number), "title": title if isinstance(title, str) else "",
+                    "risks": risks, "status": status, "by": by, "kind": kind,
+                    "modules": list(modules if modules is not None else [])})
     return out[:MAX_FOLLOW_UPS]
 
 
