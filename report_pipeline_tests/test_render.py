@@ -266,6 +266,19 @@ def test_every_printed_value_is_neutralised_by_the_environment():
         environment("md").from_string("{{ d.missing }}").render(data)
 
 
+def test_each_table_row_tells_its_own_score_reasons(model):
+    """Score reasons recur across PRs (their text is reused within a render): each row keeps its own."""
+    m = copy.deepcopy(model)
+    prs = m["pull_requests"][:3]
+    for pr, value, points in zip(prs, ("core/<a>", "core/b", "core/<a>"), (1.0, 1.0, 2.5), strict=True):
+        pr["reasons"] = [{"code": "core_path", "value": value, "points": points}]
+    rows = {int(n): row for n, row in re.findall(r'<tr[^>]*>\n<td class="num" data-v="(\d+)">(.*?)</tr>',
+                                                 render_html(m, "en"), re.S)}
+    tips = [re.search(r'title="([^"]*)">', rows[pr["number"]]).group(1) for pr in prs]
+    assert tips == ["touches core modules: core/&lt;a&gt; (+1)", "touches core modules: core/b (+1)",
+                    "touches core modules: core/&lt;a&gt; (+2.5)"]
+
+
 def test_markdown_safe_primitives():
     assert md_link("t", "javascript:alert(1)") == "t"
     assert md_link("t", "https://x.org/a(b)|c") == "[t](https://x.org/a%28b%29%7Cc)"

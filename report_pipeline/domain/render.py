@@ -287,11 +287,32 @@ def _html_risk_tags(ctx, p: Mapping) -> str:
     return "".join(tags)
 
 
+_SCALARS = (str, int, float, bool, type(None))
+_REASON_KEYS = ("code", "value", "points")
+
+
+def _reason_text(ctx, reason, r: object) -> Markup:
+    """``reason(r)``, memoised per render: most score reasons (``kind feature``, ``+1.0``) recur.
+
+    The macro reads only ``code``, ``value`` and ``points`` (and the render's strings), so
+    those three, by type and repr, decide its text; anything else is rendered afresh.
+    """
+    memo = ctx.get("_reasons")
+    fields = [r[k] for k in _REASON_KEYS] if type(r) is dict and all(k in r for k in _REASON_KEYS) else None
+    if memo is None or fields is None or not all(type(f) in _SCALARS for f in fields):
+        return reason(r)
+    key = tuple((type(f), repr(f)) for f in fields)
+    text = memo.get(key)
+    if text is None:
+        text = memo[key] = _html_out(reason(r))
+    return text
+
+
 @pass_context
 def _html_pr_row(ctx, p: Mapping, reason) -> Markup:
     """One ``<tr>`` of the sortable table; ``reason`` is the language's ``reason`` macro (score tooltip)."""
     out, hl = _html_out, p["highlight"]
-    tip = ' title="%s"' % "; ".join(out(reason(r)) for r in p["reasons"]) if p["reasons"] else ""
+    tip = ' title="%s"' % "; ".join(out(_reason_text(ctx, reason, r)) for r in p["reasons"]) if p["reasons"] else ""
     return Markup(_HTML_ROW % (
         ' class="hl"' if hl else "", out(p["number"]), out(_HTML_PR(ctx, p["number"])), " ★" if hl else "",
         out(_html_trunc(p["title"], 140)),
@@ -453,7 +474,7 @@ def _context(model: dict, language: str) -> dict:
     view = _view(model)
     return {"m": model, "s": summary, "L": strings(language), "lang": language, "v": view, "prs": view["prs"],
             "N": narrated_view(model, language),  # model-written sections, when the narrator ran
-            "_pr_links": {}}  # this render's PR links (see _memo_pr)
+            "_pr_links": {}, "_reasons": {}}  # this render's PR links and score reasons (_memo_pr, _reason_text)
 
 
 def _charts(ctx: dict) -> dict[str, Markup]:
