@@ -55,3 +55,25 @@ def test_frame_and_result_are_released_with_the_frame():
     assert frame_ref() is None and result_ref() is None
     # a new frame, possibly at the same address, gets its own result
     assert wrap(pd.DataFrame({"a": range(5)})).value == 5
+
+
+def test_a_backfill_sharing_history_frames_gives_the_figures_of_fresh_frames():
+    # a backfill hands the same frame objects of earlier weeks to each later week: the
+    # remembered per-week results must give exactly what fresh frames give
+    from report_pipeline.config import HighlightConfig
+    from report_pipeline.domain.aggregate import aggregate_week
+    from report_pipeline.domain.enrich import enrich
+    from report_pipeline.domain.rules import load_rule_set
+    from report_pipeline.sources.sample import read_sample_range
+    from report_pipeline.weeks import week_window
+    from report_pipeline_tests.conftest import SAMPLE
+
+    weeks = [f"2026-{d}" for d in ("10-05", "10-12", "10-19", "10-26", "11-02", "11-09")]
+    raw = read_sample_range(SAMPLE, "lumen-ai/lumen", [week_window(w, "UTC") for w in weeks])
+    rules = load_rule_set("lumen")
+    frames = {w: enrich(raw[w], rules, HighlightConfig()) for w in weeks}
+    for i, week in enumerate(weeks):
+        shared = aggregate_week(week, frames[week], {w: frames[w] for w in weeks[:i]})
+        fresh = aggregate_week(week, frames[week].copy(), {w: frames[w].copy() for w in weeks[:i]})
+        pd.testing.assert_frame_equal(shared, fresh)
+        assert len(shared) > 50
