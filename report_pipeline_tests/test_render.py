@@ -277,6 +277,10 @@ def test_each_table_row_tells_its_own_score_reasons(model):
     tips = [re.search(r'title="([^"]*)">', rows[pr["number"]]).group(1) for pr in prs]
     assert tips == ["touches core modules: core/&lt;a&gt; (+1)", "touches core modules: core/b (+1)",
                     "touches core modules: core/&lt;a&gt; (+2.5)"]
+    for h, value in zip(m["highlights"][:2], ("core/<a>", "core/b"), strict=True):
+        h["reasons"] = [{"code": "core_path", "value": value, "points": 1.0}]
+    ledgers = re.findall(r"^\*Score [\d.,]+: (.*)\*$", render_markdown(m, "en"), re.M)
+    assert ledgers[:2] == ["touches core modules: core/&lt;a&gt; (+1)", "touches core modules: core/b (+1)"]
 
 
 def test_markdown_safe_primitives():

@@ -137,7 +137,8 @@ def _md_out(value: object) -> Markup:
     """What ``{{ value }}`` prints in Markdown: ``escape(_md_finalize(value))``."""
     if type(value) is Markup:
         return value  # escape() would only copy it
-    return escape(_md_finalize(value))
+    out = _md_finalize(value)
+    return out if type(out) is Markup else escape(out)
 
 
 def _html_out(value: object) -> Markup:
@@ -304,8 +305,14 @@ def _reason_text(ctx, reason, r: object) -> Markup:
     key = tuple((type(f), repr(f)) for f in fields)
     text = memo.get(key)
     if text is None:
-        text = memo[key] = _html_out(reason(r))
+        text = memo[key] = reason(r)
     return text
+
+
+@pass_context
+def _reason_filter(ctx, r: object, reason) -> Markup:
+    """``r|reason(reason)`` in text.j2: the memoised ``reason(r)`` of ``_reason_text``."""
+    return _reason_text(ctx, reason, r)
 
 
 @pass_context
@@ -368,6 +375,7 @@ def _build_env(fmt: str) -> Environment:
         b=_md_bold if md else _html_bold,
         trunc=_md_trunc if md else _html_trunc,
         pr_row=_md_pr_row if md else _html_pr_row,
+        reason=_reason_filter,
         # our own strings (risk explanations) need no neutralising, only HTML escaping
         trusted=(lambda s: Markup(s)) if md else (lambda s: escape(s)),
         cell=_md_cell if md else html_text,
