@@ -6,6 +6,8 @@ template prints as Markdown (see ``markdown_safe``) unless a filter already made
 PR text is therefore always *data* handed to templates, never template source, and a
 forgotten filter errs on the side of escaping. Sentences live in ``templates/<lang>/text.j2``
 and are shared by both formats; only the markup filters (``t``, ``code``, ``pr``, ``b``) differ.
+The all-PRs table rows, printed for every PR in both formats, are built in Python (``pr_row``)
+with the same neutralising as ``{{ value }}``: it is the largest share of a report's rendering.
 """
 
 from __future__ import annotations
