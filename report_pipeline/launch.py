@@ -13,16 +13,15 @@ concurrency pool says which pool and who holds it, and fails the run after the a
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from report_pipeline.config import PROJECT_ROOT
 from report_pipeline.instance import process_tags
+from report_pipeline.sqlite_events import writes_eased
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -108,32 +107,6 @@ def execute(instance: dg.DagsterInstance, run: dg.DagsterRun, job) -> RunOutcome
     """Execute ``run`` in this process, as a run worker would."""
     from dagster._core.execution.api import execute_run
 
-    with _sqlite_shards_open(instance, run.run_id):
+    with writes_eased(instance, run.run_id):
         result = execute_run(job, run, instance)
     return RunOutcome(result.success, list(result.all_events))
-
-
-@contextlib.contextmanager
-def _sqlite_shards_open(instance: dg.DagsterInstance, run_id: str) -> Iterator[None]:
-    """Keep a read-only connection to the run's SQLite event shards while it executes.
-
-    Dagster's SQLite event storage opens and closes a connection per write; closing the last
-    connection of a WAL database checkpoints it, so every event paid a checkpoint (a 52-week
-    run writes ~700 events, each to the run's shard and the index). An idle reader that stays
-    open turns those closes into plain closes; SQLite checkpoints when the WAL grows and when
-    this reader closes after the run. It blocks no writer. Other storages: nothing to do.
-    """
-    from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
-
-    storage = instance.event_log_storage
-    if not isinstance(storage, SqliteEventLogStorage):
-        yield
-        return
-    with contextlib.ExitStack() as stack:
-        for shard in (INDEX_SHARD_NAME, run_id):
-            path = Path(storage.path_for_shard(shard))
-            if path.exists():  # never create a shard: Dagster initialises its schema and WAL mode
-                reader = stack.enter_context(contextlib.closing(
-                    sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)))
-                reader.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
-        yield

@@ -18,6 +18,7 @@ from report_pipeline.dagster_defs.io import WarehouseResource
 from report_pipeline.dagster_defs.resources import ReportSettings
 from report_pipeline.domain.aggregate import AGGREGATES_SCHEMA, aggregate_week
 from report_pipeline.domain.quality import aggregates_vs_rows
+from report_pipeline.parallel import per_week
 
 
 def _checks(partitions: dg.PartitionsDefinition) -> list[dg.AssetCheckSpec]:
@@ -63,15 +64,25 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
         # they are rebuilt themselves.
         run = run_partitions(context)
         in_run = {(repo, week): for_partition(enriched_pull_requests, key) for key, repo, week in run}
-        results, mismatches = {}, {}
-        for key, repo_name, week in run:
-            current = in_run[(repo_name, week)]
-            history = _history(warehouse, in_run, repo_name, week, settings.trend_weeks)
-            counts = _flow_counts(warehouse, for_partition(weekly_flow_counts, key), repo_name, week)
+        flow_in_run = {(repo, week): for_partition(weekly_flow_counts, key) for key, repo, week in run}
+        # earlier weeks' inputs are read here, before workers fork: the work itself reads nothing
+        inputs = {
+            key: (_history(warehouse, in_run, repo_name, week, settings.trend_weeks),
+                  _flow_counts(warehouse, flow_in_run, repo_name, week))
+            for key, repo_name, week in run
+        }
+        weeks = {key: (repo_name, week) for key, repo_name, week in run}
+
+        def one_week(key: str):
+            current, (history, counts) = in_run[weeks[key]], inputs[key]
+            week = weeks[key][1]
             frame = aggregate_week(week, current, history, trend_weeks=settings.trend_weeks, flow_counts=counts)
-            results[key] = frame
-            mismatches[key] = aggregates_vs_rows(frame, current, week)
-            context.add_asset_metadata(_week_metadata(frame, week, sorted(history)), partition_key=key)
+            return frame, aggregates_vs_rows(frame, current, week), _week_metadata(frame, week, sorted(history))
+
+        results, mismatches = {}, {}
+        for key, (frame, mismatch, metadata) in per_week(one_week, list(weeks)).items():
+            results[key], mismatches[key] = frame, mismatch
+            context.add_asset_metadata(metadata, partition_key=key)
         yield dg.Output(output_value(results))
         yield from week_checks(context, "counts_match_enriched", mismatches)
 
@@ -87,11 +98,12 @@ def _history(warehouse: WarehouseResource, in_run: dict, repo: str, week: str, t
     return history | stored
 
 
-def _flow_counts(warehouse: WarehouseResource, current: pd.DataFrame, repo: str, week: str) -> dict:
-    """The week's flow counts and the stored ones of the 4 weeks before (for last week and the trailing mean)."""
+def _flow_counts(warehouse: WarehouseResource, in_run: dict, repo: str, week: str) -> dict:
+    """The week's flow counts and the 4 weeks' before (for last week and the trailing mean): this run's, else stored."""
     monday = dt.date.fromisoformat(week)
-    earlier = [(monday - dt.timedelta(weeks=i)).isoformat() for i in range(1, 5)]
-    frames = warehouse.read_weeks("weekly_flow_counts", repo, earlier) | {week: current}
+    weeks = [(monday - dt.timedelta(weeks=i)).isoformat() for i in range(0, 5)]
+    frames = {w: in_run[(repo, w)] for w in weeks if (repo, w) in in_run}
+    frames |= warehouse.read_weeks("weekly_flow_counts", repo, [w for w in weeks[1:] if w not in frames])
     return {w: f.iloc[0].to_dict() for w, f in frames.items() if f is not None and len(f)}
 
 

@@ -17,6 +17,7 @@ from report_pipeline.dagster_defs.resources import ReportSettings
 from report_pipeline.domain.enrich import enrich
 from report_pipeline.domain.quality import highlight_count_mismatch, scores_out_of_range
 from report_pipeline.domain.rules import load_rule_set
+from report_pipeline.parallel import per_week
 from report_pipeline.schema import ENRICHED_SCHEMA
 
 
@@ -57,14 +58,19 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
         check_specs=_checks(partitions),
     )
     def enriched_pull_requests(context: dg.AssetExecutionContext, settings: ReportSettings, raw_pull_requests):
-        results = {}
-        bad_scores, bad_highlights = {}, {}
-        for key, repo_name, _week in run_partitions(context):
-            frame = enrich(for_partition(raw_pull_requests, key), rules_for(repo_name), settings.highlights)
-            results[key] = frame
-            bad_scores[key] = scores_out_of_range(frame)
-            bad_highlights[key] = highlight_count_mismatch(frame, settings.highlights.count(len(frame)))
-            context.add_asset_metadata(_week_metadata(frame), partition_key=key)
+        repos = {key: repo_name for key, repo_name, _week in run_partitions(context)}
+        for repo_name in set(repos.values()):
+            rules_for(repo_name)  # loaded before workers fork, once
+
+        def week(key: str):
+            frame = enrich(for_partition(raw_pull_requests, key), rules_for(repos[key]), settings.highlights)
+            return (frame, scores_out_of_range(frame),
+                    highlight_count_mismatch(frame, settings.highlights.count(len(frame))), _week_metadata(frame))
+
+        results, bad_scores, bad_highlights = {}, {}, {}
+        for key, (frame, scores, counts, metadata) in per_week(week, list(repos)).items():
+            results[key], bad_scores[key], bad_highlights[key] = frame, scores, counts
+            context.add_asset_metadata(metadata, partition_key=key)
         yield dg.Output(output_value(results))
         yield from week_checks(context, "score_in_range", bad_scores)
         yield from week_checks(context, "highlight_count_in_bounds", bad_highlights)

@@ -10,6 +10,7 @@ from report_pipeline.dagster_defs.partitions import split_key
 from report_pipeline.dagster_defs.resources import NarratorResource, ReportSettings
 from report_pipeline.domain.model import build_report_model
 from report_pipeline.domain.quality import merged_outside, report_vs_aggregates
+from report_pipeline.parallel import per_week
 from report_pipeline.publish import publish_report, rebuild_index
 from report_pipeline.weeks import week_window
 
@@ -56,28 +57,37 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
         context: dg.AssetExecutionContext, settings: ReportSettings, narrator: NarratorResource,
         weekly_aggregates, enriched_pull_requests, highlight_reviews,
     ):
-        models, figures, outside = {}, {}, {}
         narrating = narrator.session(context.log)  # None without [narrator]
-        for key, repo_name, week in run_partitions(context):
+        weeks = {key: (repo_name, week) for key, repo_name, week in run_partitions(context)}
+
+        def checked_model(key: str):
+            repo_name, week = weeks[key]
             window = week_window(week, config.timezone)
             aggregates = for_partition(weekly_aggregates, key)
             enriched = for_partition(enriched_pull_requests, key)
-            models[key] = _model(config, repo_name, window, aggregates, enriched, for_partition(highlight_reviews, key))
-            figures[key] = report_vs_aggregates(models[key], aggregates)
-            outside[key] = merged_outside(enriched, window)
+            model = _model(config, repo_name, window, aggregates, enriched, for_partition(highlight_reviews, key))
+            return model, report_vs_aggregates(model, aggregates), merged_outside(enriched, window)
+
+        models, figures, outside = {}, {}, {}
+        for key, (model, mismatch, misplaced) in per_week(checked_model, list(weeks)).items():
+            models[key], figures[key], outside[key] = model, mismatch, misplaced
         if any(figures.values()) or any(outside.values()):
             # a run publishes all its weeks or none: Dagster records one output for the whole range
             yield from week_checks(context, "report_figures_match_aggregates", figures)
             yield from week_checks(context, "report_prs_inside_week", outside)
             stop_if_blocked(context, "report_figures_match_aggregates", figures, NOT_PUBLISHED)
             stop_if_blocked(context, "report_prs_inside_week", outside, NOT_PUBLISHED)
+        if narrating is not None:  # only weeks that passed the checks; never raises, deterministic on failure
+            models = {key: narrating.narrate(model, log=context.log) for key, model in models.items()}
+
+        def published(key: str):
+            rows = publish_report(models[key], settings.output_path, settings.language_tuple)
+            return rows, _week_metadata(rows)
+
         results = {}
-        for key, model in models.items():
-            if narrating is not None:  # only weeks that passed the checks; never raises, deterministic on failure
-                model = narrating.narrate(model, log=context.log)
-            rows = publish_report(model, settings.output_path, settings.language_tuple)
+        for key, (rows, metadata) in per_week(published, list(models)).items():
             results[key] = pd.DataFrame(rows)
-            context.add_asset_metadata(_week_metadata(rows), partition_key=key)
+            context.add_asset_metadata(metadata, partition_key=key)
         context.log.info(_published(results))
         index = rebuild_index(settings.output_path, settings.language_tuple)
         yield dg.Output(output_value(results), metadata={"index": dg.MetadataValue.path(str(index))})
