@@ -28,13 +28,20 @@ inherit the pooled connections but never use them.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import dagster as dg
+
+# Dagster batches a step's materializations of several partitions when this is set (read at
+# every event): up to BATCH_SIZE of them reach store_event_batch together
+BATCH_ENV = "DAGSTER_EVENT_BATCH_SIZE"
+BATCH_SIZE = 1000
 
 
 @contextlib.contextmanager
@@ -55,7 +62,8 @@ def writes_eased(instance: dg.DagsterInstance, run_id: str) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _engines_kept(storage) -> Iterator[None]:
-    """``storage._connect`` with one pooled engine per shard; ``storage.has_table`` remembering tables found."""
+    """``storage._connect`` with one pooled engine per shard, ``store_event_batch`` in one
+    transaction per shard, ``storage.has_table`` remembering tables found."""
     from dagster._core.storage.event_log.sqlite import sqlite_event_log as sel
     from sqlalchemy import create_engine, event
     from sqlalchemy.pool import QueuePool
@@ -63,33 +71,61 @@ def _engines_kept(storage) -> Iterator[None]:
     engines: dict = {}
     tables_found: set[str] = set()
     has_table = storage.has_table
+    batch = threading.local()  # the batch's open transactions, by shard, seen by its own thread only
+
+    @contextlib.contextmanager
+    def transaction(shard: str):
+        engine = engines.get(shard)
+        if engine is None:
+            engine = engines[shard] = create_engine(
+                storage.conn_string_for_shard(shard), poolclass=QueuePool, pool_size=1,
+                connect_args={"timeout": sel.SQLITE_BUSY_TIMEOUT_SECONDS},
+            )
+            event.listen(engine, "connect", _commit_without_fsync)
+        if shard not in storage._initialized_dbs:
+            storage._initdb(engine)
+            storage._initialized_dbs.add(shard)
+        with engine.connect() as conn, conn.begin():
+            yield conn
 
     @contextlib.contextmanager
     def connect(shard: str):
-        with storage._db_lock:
-            engine = engines.get(shard)
-            if engine is None:
-                engine = engines[shard] = create_engine(
-                    storage.conn_string_for_shard(shard), poolclass=QueuePool, pool_size=1,
-                    connect_args={"timeout": sel.SQLITE_BUSY_TIMEOUT_SECONDS},
-                )
-                event.listen(engine, "connect", _commit_without_fsync)
-            if shard not in storage._initialized_dbs:
-                storage._initdb(engine)
-                storage._initialized_dbs.add(shard)
-            with engine.connect() as conn, conn.begin():
+        held = getattr(batch, "open", None)
+        if held is None:
+            with storage._db_lock, transaction(shard) as conn:
                 yield conn
+            return
+        if shard not in held:
+            held[shard] = batch.stack.enter_context(transaction(shard))
+        yield held[shard]
+
+    def store_event_batch(events) -> None:
+        # Dagster hands a step's materializations of many partitions over as one batch; on
+        # an error nothing of it is committed and Dagster stores the events one by one
+        with storage._db_lock, contextlib.ExitStack() as stack:
+            batch.open, batch.stack = {}, stack
+            try:
+                for entry in events:
+                    storage.store_event(entry)
+            finally:
+                batch.open = batch.stack = None
 
     def table_exists(name: str) -> bool:
         if name not in tables_found and has_table(name):
             tables_found.add(name)  # tables are added by migrations, never dropped during a run
         return name in tables_found
 
-    storage._connect, storage.has_table = connect, table_exists
+    storage._connect, storage.store_event_batch, storage.has_table = connect, store_event_batch, table_exists
+    batch_size = os.environ.get(BATCH_ENV)
+    os.environ[BATCH_ENV] = str(BATCH_SIZE)
     try:
         yield
     finally:
-        del storage._connect, storage.has_table  # the class's methods again
+        del storage._connect, storage.store_event_batch, storage.has_table  # the class's methods again
+        if batch_size is None:
+            os.environ.pop(BATCH_ENV, None)
+        else:
+            os.environ[BATCH_ENV] = batch_size
         for engine in engines.values():
             engine.dispose()
 

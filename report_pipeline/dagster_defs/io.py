@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import os
 import uuid
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import dagster as dg
@@ -93,6 +94,11 @@ class ParquetWarehouse:
 
     def read(self, asset_name: str, partition_key: str) -> pd.DataFrame | None:
         """One stored partition, or None when it was never materialized."""
+        table = self.read_table(asset_name, partition_key)
+        return None if table is None else from_table(table)
+
+    def read_table(self, asset_name: str, partition_key: str) -> pa.Table | None:
+        """One stored partition as Arrow, or None when it was never materialized."""
         fs, _ = self._fs()
         path = self.path_for(asset_name, partition_key)
         table = _WRITTEN.get(path) if isinstance(fs, pafs.LocalFileSystem) else None
@@ -101,7 +107,34 @@ class ParquetWarehouse:
                 table = pq.read_table(path, filesystem=fs)
             except FileNotFoundError:
                 return None
-        return from_table(table)
+        return table
+
+
+class LazyFrames(Mapping[str, pd.DataFrame]):
+    """Partitions read as Arrow tables, each made a DataFrame when first asked for, then kept.
+
+    A run over many weeks loads every partition of an input before its step starts; the
+    conversion to pandas costs more than the read, and the step's per-week work runs in
+    forked workers (``report_pipeline.parallel``). Converting on first use moves that cost
+    into the worker that needs the week, and each frame is converted once per process, so
+    caches keyed on a frame (``domain.memo``) see the same frame every time it is asked for.
+    """
+
+    def __init__(self, tables: Mapping[str, pa.Table]):
+        self._tables = dict(tables)
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, key: str) -> pd.DataFrame:
+        frame = self._frames.get(key)
+        if frame is None:
+            frame = self._frames[key] = from_table(self._tables[key])
+        return frame
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
 
 
 class _WrittenTables:
@@ -188,19 +221,19 @@ class WeeklyParquetIOManager(dg.ConfigurableIOManager):
         name = context.asset_key.path[-1]
         keys = context.asset_partition_keys
         allow_missing = bool((context.definition_metadata or {}).get("allow_missing_partitions"))
-        frames = {}
+        tables = {}
         for key in keys:
-            frame = self.read(name, key)
-            if frame is not None:
-                frames[key] = frame
+            table = self.warehouse.read_table(name, key)
+            if table is not None:
+                tables[key] = table
             elif not allow_missing:
                 raise dg.Failure(
                     f"{name} has no data for {key}: materialize it first "
                     f"(e.g. report-pipeline build --week {split_key(key)[1]} --repo {split_key(key)[0]})"
                 )
         if len(keys) == 1:
-            return frames.get(keys[0])
-        return frames
+            return from_table(tables[keys[0]]) if keys[0] in tables else None
+        return LazyFrames(tables)
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -212,14 +245,17 @@ class WarehouseResource(dg.ConfigurableResource):
 
     base_path: str
 
-    def read_weeks(self, asset_name: str, repo: str, weeks: list[str]) -> dict[str, pd.DataFrame]:
-        """The stored partitions of ``repo`` among ``weeks``, by week; weeks never built are absent."""
+    def read_weeks(self, asset_name: str, repo: str, weeks: list[str]) -> LazyFrames:
+        """The stored partitions of ``repo`` among ``weeks``, by week; weeks never built are absent.
+
+        Read now, made DataFrames when first used (``LazyFrames``).
+        """
         from report_pipeline.dagster_defs.partitions import partition_key
 
         warehouse = ParquetWarehouse(self.base_path)
         found = {}
         for week in weeks:
-            frame = warehouse.read(asset_name, str(partition_key(repo, week)))
-            if frame is not None:
-                found[week] = frame
-        return found
+            table = warehouse.read_table(asset_name, str(partition_key(repo, week)))
+            if table is not None:
+                found[week] = table
+        return LazyFrames(found)

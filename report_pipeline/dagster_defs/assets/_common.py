@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import dagster as dg
 import numpy as np
 import pandas as pd
@@ -21,8 +23,8 @@ def run_partitions(context: dg.AssetExecutionContext) -> list[tuple[str, str, st
 
 
 def for_partition(value, key: str) -> pd.DataFrame | None:
-    """The input of one partition, whether the run covers one partition or many."""
-    if isinstance(value, dict):
+    """The input of one partition, whether the run covers one partition or many (a mapping by key)."""
+    if isinstance(value, Mapping):
         return value.get(key)
     return value
 

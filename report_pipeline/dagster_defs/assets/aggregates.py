@@ -1,6 +1,7 @@
 """``weekly_aggregates``: the week's figures and the same figures for earlier weeks."""
 
 import datetime as dt
+from collections.abc import Mapping
 
 import dagster as dg
 import pandas as pd
@@ -15,6 +16,7 @@ from report_pipeline.dagster_defs.assets._common import (
 )
 from report_pipeline.dagster_defs.assets._records import week_checks
 from report_pipeline.dagster_defs.io import WarehouseResource
+from report_pipeline.dagster_defs.partitions import split_key
 from report_pipeline.dagster_defs.resources import ReportSettings
 from report_pipeline.domain.aggregate import AGGREGATES_SCHEMA, aggregate_week
 from report_pipeline.domain.quality import aggregates_vs_rows
@@ -63,24 +65,27 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
         # touch the weeks it names; later weeks keep the trend they were built with until
         # they are rebuilt themselves.
         run = run_partitions(context)
-        in_run = {(repo, week): for_partition(enriched_pull_requests, key) for key, repo, week in run}
-        flow_in_run = {(repo, week): for_partition(weekly_flow_counts, key) for key, repo, week in run}
-        # earlier weeks' inputs are read here, before workers fork: the work itself reads nothing
-        inputs = {
-            key: (_history(warehouse, in_run, repo_name, week, settings.trend_weeks),
-                  _flow_counts(warehouse, flow_in_run, repo_name, week))
-            for key, repo_name, week in run
+        keys = {(repo, week): key for key, repo, week in run}
+        # stored earlier weeks are read here, before workers fork (the work reads nothing);
+        # they, like the inputs, become DataFrames in the worker that uses them
+        stored = {
+            repo: (warehouse.read_weeks("enriched_pull_requests", repo, _outside(keys, repo, settings.trend_weeks - 1)),
+                   warehouse.read_weeks("weekly_flow_counts", repo, _outside(keys, repo, 4)))
+            for repo in {repo for _, repo, _ in run}
         }
-        weeks = {key: (repo_name, week) for key, repo_name, week in run}
 
         def one_week(key: str):
-            current, (history, counts) = in_run[weeks[key]], inputs[key]
-            week = weeks[key][1]
+            repo, week = split_key(key)
+            current = for_partition(enriched_pull_requests, key)
+            history = _earlier(enriched_pull_requests, stored[repo][0], keys, repo, week, settings.trend_weeks - 1)
+            flows = {week: for_partition(weekly_flow_counts, key)}
+            flows |= _earlier(weekly_flow_counts, stored[repo][1], keys, repo, week, 4)
+            counts = {w: f.iloc[0].to_dict() for w, f in flows.items() if f is not None and len(f)}
             frame = aggregate_week(week, current, history, trend_weeks=settings.trend_weeks, flow_counts=counts)
             return frame, aggregates_vs_rows(frame, current, week), _week_metadata(frame, week, sorted(history))
 
         results, mismatches = {}, {}
-        for key, (frame, mismatch, metadata) in per_week(one_week, list(weeks)).items():
+        for key, (frame, mismatch, metadata) in per_week(one_week, [key for key, _, _ in run]).items():
             results[key], mismatches[key] = frame, mismatch
             context.add_asset_metadata(metadata, partition_key=key)
         yield dg.Output(output_value(results))
@@ -89,22 +94,22 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
     return weekly_aggregates
 
 
-def _history(warehouse: WarehouseResource, in_run: dict, repo: str, week: str, trend_weeks: int) -> dict:
-    """Enriched PRs of the ``trend_weeks - 1`` weeks before ``week`` that exist: this run's, else stored."""
+def _weeks_before(week: str, n: int) -> list[str]:
     monday = dt.date.fromisoformat(week)
-    earlier = [(monday - dt.timedelta(weeks=i)).isoformat() for i in range(1, trend_weeks)]
-    history = {w: in_run[(repo, w)] for w in earlier if (repo, w) in in_run}
-    stored = warehouse.read_weeks("enriched_pull_requests", repo, [w for w in earlier if w not in history])
-    return history | stored
+    return [(monday - dt.timedelta(weeks=i)).isoformat() for i in range(1, n + 1)]
 
 
-def _flow_counts(warehouse: WarehouseResource, in_run: dict, repo: str, week: str) -> dict:
-    """The week's flow counts and the 4 weeks' before (for last week and the trailing mean): this run's, else stored."""
-    monday = dt.date.fromisoformat(week)
-    weeks = [(monday - dt.timedelta(weeks=i)).isoformat() for i in range(0, 5)]
-    frames = {w: in_run[(repo, w)] for w in weeks if (repo, w) in in_run}
-    frames |= warehouse.read_weeks("weekly_flow_counts", repo, [w for w in weeks[1:] if w not in frames])
-    return {w: f.iloc[0].to_dict() for w, f in frames.items() if f is not None and len(f)}
+def _outside(keys: dict, repo: str, n: int) -> list[str]:
+    """The weeks among the ``n`` before each of ``repo``'s weeks in the run that the run does not cover."""
+    weeks = {w for r, week in keys if r == repo for w in _weeks_before(week, n)}
+    return sorted(w for w in weeks if (repo, w) not in keys)
+
+
+def _earlier(in_run, stored: Mapping, keys: dict, repo: str, week: str, n: int) -> dict:
+    """The ``n`` weeks before ``week`` that exist, newest first: this run's input, else stored."""
+    earlier = _weeks_before(week, n)
+    found = {w: for_partition(in_run, keys[(repo, w)]) for w in earlier if (repo, w) in keys}
+    return found | {w: stored[w] for w in earlier if w not in found and w in stored}
 
 
 def _week_metadata(frame: pd.DataFrame, week: str, history_weeks: list[str]) -> dict:
