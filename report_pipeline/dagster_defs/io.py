@@ -53,6 +53,16 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
+def stored_table(asset_name: str, frame: pd.DataFrame) -> pa.Table:
+    """``frame`` as the warehouse stores it: Arrow, in the asset's schema where it has one.
+
+    A step whose per-week work runs in forked workers converts there (``to_table`` costs
+    more than the write) and outputs the tables; the IO manager writes either form.
+    """
+    schema = SCHEMAS.get(asset_name)
+    return to_table(frame, schema) if schema is not None else pa.Table.from_pandas(frame, preserve_index=False)
+
+
 class ParquetWarehouse:
     """Each (asset, repository, week) partition as ``BASE/ASSET/OWNER__REPO/WEEK.parquet``."""
 
@@ -71,12 +81,14 @@ class ParquetWarehouse:
             inside(Path(root), Path(path))  # a partition key never places a file outside warehouse_dir
         return path
 
-    def write(self, asset_name: str, partition_key: str, frame: pd.DataFrame) -> str:
-        """Atomically write one partition: a temporary file renamed into place."""
+    def write(self, asset_name: str, partition_key: str, frame: pd.DataFrame | pa.Table) -> str:
+        """Atomically write one partition (a DataFrame, or ``stored_table``'s Arrow form of one)."""
         fs, _ = self._fs()
         path = self.path_for(asset_name, partition_key)
+        table = frame if isinstance(frame, pa.Table) else stored_table(asset_name, frame)
         schema = SCHEMAS.get(asset_name)
-        table = to_table(frame, schema) if schema is not None else pa.Table.from_pandas(frame, preserve_index=False)
+        if schema is not None and not table.schema.equals(schema):
+            raise ValueError(f"{asset_name}: a table for {partition_key} does not have the warehouse's schema")
         fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
         if isinstance(fs, pafs.LocalFileSystem):
             tmp = f"{path}.{uuid.uuid4().hex}.tmp"
@@ -186,6 +198,8 @@ class WeeklyParquetIOManager(dg.ConfigurableIOManager):
 
     Loading several partitions follows Dagster's convention for partition ranges: every
     partition must exist unless the input's metadata says ``allow_missing_partitions``.
+    An input whose metadata lists ``columns`` gets only those (as with Dagster's database
+    IO managers).
     """
 
     base_path: str
@@ -197,14 +211,14 @@ class WeeklyParquetIOManager(dg.ConfigurableIOManager):
     def path_for(self, asset_name: str, partition_key: str) -> str:
         return self.warehouse.path_for(asset_name, partition_key)
 
-    def write(self, asset_name: str, partition_key: str, frame: pd.DataFrame) -> str:
+    def write(self, asset_name: str, partition_key: str, frame: pd.DataFrame | pa.Table) -> str:
         return self.warehouse.write(asset_name, partition_key, frame)
 
     def read(self, asset_name: str, partition_key: str) -> pd.DataFrame | None:
         return self.warehouse.read(asset_name, partition_key)
 
     def handle_output(self, context: dg.OutputContext, obj) -> None:
-        """Write one DataFrame, or a dict of them for a multi-partition run."""
+        """Write one DataFrame or Arrow table, or a dict of them for a multi-partition run."""
         if obj is None:
             return
         name = context.asset_key.path[-1]
@@ -220,12 +234,14 @@ class WeeklyParquetIOManager(dg.ConfigurableIOManager):
         """A DataFrame for one partition; a dict ``{partition_key: DataFrame}`` for several."""
         name = context.asset_key.path[-1]
         keys = context.asset_partition_keys
-        allow_missing = bool((context.definition_metadata or {}).get("allow_missing_partitions"))
+        metadata = context.definition_metadata or {}
+        allow_missing = bool(metadata.get("allow_missing_partitions"))
+        columns = metadata.get("columns")  # only these, as Dagster's database IO managers read them
         tables = {}
         for key in keys:
             table = self.warehouse.read_table(name, key)
             if table is not None:
-                tables[key] = table
+                tables[key] = table.select(list(columns)) if columns else table
             elif not allow_missing:
                 raise dg.Failure(
                     f"{name} has no data for {key}: materialize it first "

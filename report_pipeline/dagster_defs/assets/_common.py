@@ -29,8 +29,8 @@ def for_partition(value, key: str) -> pd.DataFrame | None:
     return value
 
 
-def output_value(results: dict[str, pd.DataFrame]):
-    """What the IO manager expects: the frame for one partition, a dict for several."""
+def output_value(results: dict[str, pd.DataFrame] | dict[str, pa.Table]):
+    """What the IO manager expects: the frame (or Arrow table) for one partition, a dict for several."""
     if len(results) == 1:
         return next(iter(results.values()))
     return results

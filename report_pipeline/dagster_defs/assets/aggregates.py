@@ -15,7 +15,7 @@ from report_pipeline.dagster_defs.assets._common import (
     run_partitions,
 )
 from report_pipeline.dagster_defs.assets._records import week_checks
-from report_pipeline.dagster_defs.io import WarehouseResource
+from report_pipeline.dagster_defs.io import WarehouseResource, stored_table
 from report_pipeline.dagster_defs.partitions import split_key
 from report_pipeline.dagster_defs.resources import ReportSettings
 from report_pipeline.domain.aggregate import AGGREGATES_SCHEMA, aggregate_week
@@ -82,11 +82,12 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
             flows |= _earlier(weekly_flow_counts, stored[repo][1], keys, repo, week, 4)
             counts = {w: f.iloc[0].to_dict() for w, f in flows.items() if f is not None and len(f)}
             frame = aggregate_week(week, current, history, trend_weeks=settings.trend_weeks, flow_counts=counts)
-            return frame, aggregates_vs_rows(frame, current, week), _week_metadata(frame, week, sorted(history))
+            return (stored_table("weekly_aggregates", frame), aggregates_vs_rows(frame, current, week),
+                    _week_metadata(frame, week, sorted(history)))
 
         results, mismatches = {}, {}
-        for key, (frame, mismatch, metadata) in per_week(one_week, [key for key, _, _ in run]).items():
-            results[key], mismatches[key] = frame, mismatch
+        for key, (table, mismatch, metadata) in per_week(one_week, [key for key, _, _ in run]).items():
+            results[key], mismatches[key] = table, mismatch
             context.add_asset_metadata(metadata, partition_key=key)
         yield dg.Output(output_value(results))
         yield from week_checks(context, "counts_match_enriched", mismatches)

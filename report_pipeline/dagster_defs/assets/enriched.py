@@ -13,6 +13,7 @@ from report_pipeline.dagster_defs.assets._common import (
     run_partitions,
 )
 from report_pipeline.dagster_defs.assets._records import week_checks
+from report_pipeline.dagster_defs.io import stored_table
 from report_pipeline.dagster_defs.resources import ReportSettings
 from report_pipeline.domain.enrich import enrich
 from report_pipeline.domain.quality import highlight_count_mismatch, scores_out_of_range
@@ -64,12 +65,12 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
 
         def week(key: str):
             frame = enrich(for_partition(raw_pull_requests, key), rules_for(repos[key]), settings.highlights)
-            return (frame, scores_out_of_range(frame),
+            return (stored_table("enriched_pull_requests", frame), scores_out_of_range(frame),
                     highlight_count_mismatch(frame, settings.highlights.count(len(frame))), _week_metadata(frame))
 
         results, bad_scores, bad_highlights = {}, {}, {}
-        for key, (frame, scores, counts, metadata) in per_week(week, list(repos)).items():
-            results[key], bad_scores[key], bad_highlights[key] = frame, scores, counts
+        for key, (table, scores, counts, metadata) in per_week(week, list(repos)).items():
+            results[key], bad_scores[key], bad_highlights[key] = table, scores, counts
             context.add_asset_metadata(metadata, partition_key=key)
         yield dg.Output(output_value(results))
         yield from week_checks(context, "score_in_range", bad_scores)

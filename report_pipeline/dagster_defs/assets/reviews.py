@@ -33,6 +33,7 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
         backfill_policy=dg.BackfillPolicy.single_run(),
         # the pool only where some repository reads GitHub (see raw_pull_requests)
         pool="github_api" if uses_github(config) else None,
+        ins={"enriched_pull_requests": dg.AssetIn(metadata={"columns": ["number", "highlight"]})},
     )
     def highlight_reviews(context: dg.AssetExecutionContext, github: GitHubResource, enriched_pull_requests):
         results = {}
