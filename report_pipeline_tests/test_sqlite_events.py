@@ -39,6 +39,18 @@ def weekly_summary(context):
 
 JOB = dg.Definitions(assets=[pr_counts, weekly_summary], jobs=[dg.define_asset_job("weeks_job")]).resolve_job_def("weeks_job")
 
+RANGE = ["2026-10-19", "2026-10-26", "2026-11-02", "2026-11-09", "2026-11-16"]
+
+
+@dg.asset(partitions_def=dg.StaticPartitionsDefinition(RANGE), backfill_policy=dg.BackfillPolicy.single_run())
+def week_sizes(context) -> None:
+    """A step over a range of partitions, as the pipeline's range runs are: one materialization per week."""
+    for key in context.partition_keys:
+        context.add_asset_metadata({"week": key}, partition_key=key)
+
+
+RANGE_JOB = dg.Definitions(assets=[week_sizes], jobs=[dg.define_asset_job("range_job")]).resolve_job_def("range_job")
+
 
 @pytest.fixture
 def instance():
@@ -52,8 +64,15 @@ def pragma(conn, name: str):
 
 
 def overrides(storage) -> set[str]:
-    """Which of the storage's methods are shadowed by attributes of the object itself."""
-    return {"_connect", "has_table"} & set(vars(storage))
+    """The storage's methods shadowed by attributes of the object itself."""
+    return {name for name in vars(storage) if callable(getattr(type(storage), name, None))}
+
+
+def assert_restored(storage, shadowed: set[str]) -> None:
+    """Nothing shadows the class's methods any more: ``shadowed`` are the class's own again."""
+    assert overrides(storage) == set()
+    for name in shadowed:
+        assert getattr(storage, name).__func__ is getattr(SqliteEventLogStorage, name), name
 
 
 def open_descriptors(path: str) -> int:
@@ -79,8 +98,10 @@ def test_events_written_inside_the_block_are_all_stored_and_the_storage_is_resto
     storage = instance.event_log_storage
     run_id = make_new_run_id()
     index = storage.path_for_shard(sel.INDEX_SHARD_NAME)
+    environment = dict(os.environ)
     with writes_eased(instance, run_id):
-        assert overrides(storage) == {"_connect", "has_table"}  # the overrides applied: no silent fallback
+        shadowed = overrides(storage)
+        assert {"_connect", "has_table"} <= shadowed  # the overrides applied: no silent fallback
         result = JOB.execute_in_process(instance=instance, partition_key="2026-11-16", run_id=run_id)
         instance.report_runless_asset_event(dg.AssetMaterialization("reported_elsewhere", partition="2026-11-16"))
         # the index shard: one pooled connection, in WAL mode, committing with synchronous=NORMAL
@@ -99,10 +120,9 @@ def test_events_written_inside_the_block_are_all_stored_and_the_storage_is_resto
         assert storage.has_table("added_later")
     assert result.success
 
-    # the class's methods again, no attribute left on the object, every connection closed
-    assert overrides(storage) == set()
-    assert storage._connect.__func__ is SqliteEventLogStorage._connect
-    assert storage.has_table.__func__ is SqliteEventLogStorage.has_table
+    # the class's methods again, no attribute left on the object, the environment as it was, every connection closed
+    assert_restored(storage, shadowed)
+    assert dict(os.environ) == environment
     assert open_descriptors(index) == 0
 
     # everything the run emitted is stored, read back through a new instance on the same directory
@@ -130,6 +150,26 @@ def test_events_written_inside_the_block_are_all_stored_and_the_storage_is_resto
     assert len(instance.fetch_materializations(dg.AssetKey("pr_counts"), limit=10).records) == 2
 
 
+def test_a_run_over_a_range_of_partitions_stores_each_partitions_materialization(instance):
+    storage = instance.event_log_storage
+    run_id = make_new_run_id()
+    with writes_eased(instance, run_id):
+        shadowed = overrides(storage)
+        result = RANGE_JOB.execute_in_process(instance=instance, run_id=run_id, tags={
+            "dagster/asset_partition_range_start": RANGE[0], "dagster/asset_partition_range_end": RANGE[-1]})
+    assert result.success
+    assert_restored(storage, shadowed)
+    with dg.DagsterInstance.from_ref(instance.get_ref()) as fresh:
+        stored = run_event_types(fresh, run_id)
+        assert [t for t in stored if not t.endswith("_PLANNED")] == [e.event_type_value for e in result.all_events]
+        assert stored.count("ASSET_MATERIALIZATION") == len(RANGE) and stored[-1] == RUN_SUCCESS
+        records = fresh.fetch_materializations(dg.AssetKey("week_sizes"), limit=100).records
+        assert sorted(r.partition_key for r in records) == RANGE
+        assert all(r.run_id == run_id for r in records)
+        assert all(r.asset_materialization.metadata["week"].value == r.partition_key for r in records)
+        assert fresh.get_materialized_partitions(dg.AssetKey("week_sizes")) == set(RANGE)
+
+
 @pytest.mark.parametrize(("journal_mode", "synchronous"), [("wal", "NORMAL"), ("delete", "FULL")])
 def test_synchronous_normal_only_in_wal_mode(instance, journal_mode, synchronous):
     storage = instance.event_log_storage
@@ -138,7 +178,7 @@ def test_synchronous_normal_only_in_wal_mode(instance, journal_mode, synchronous
         assert db.execute(f"PRAGMA journal_mode={journal_mode}").fetchone()[0] == journal_mode
     db.close()
     with writes_eased(instance, make_new_run_id()):
-        assert overrides(storage) == {"_connect", "has_table"}
+        assert {"_connect", "has_table"} <= overrides(storage)
         with storage.index_connection() as conn:
             assert pragma(conn, "journal_mode") == journal_mode
             assert SQLITE_SYNCHRONOUS[pragma(conn, "synchronous")] == synchronous
@@ -164,10 +204,13 @@ def test_the_index_and_the_runs_shard_are_held_open_only_while_the_block_runs_an
 
 def test_an_error_inside_the_block_propagates_and_restores_the_storage(instance):
     storage = instance.event_log_storage
+    environment = dict(os.environ)
     with pytest.raises(RuntimeError, match="^step failed$"), writes_eased(instance, make_new_run_id()):
-        assert overrides(storage) == {"_connect", "has_table"}
+        shadowed = overrides(storage)
+        assert {"_connect", "has_table"} <= shadowed
         raise RuntimeError("step failed")
-    assert overrides(storage) == set()
+    assert_restored(storage, shadowed)
+    assert dict(os.environ) == environment
     assert open_descriptors(storage.path_for_shard(sel.INDEX_SHARD_NAME)) == 0
 
 
