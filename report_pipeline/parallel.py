@@ -9,10 +9,12 @@ and each takes a contiguous slice of weeks, so caches keyed on shared history fr
 
 Serial, with the same results, when: fewer than ``MIN_PARALLEL`` keys, one core,
 ``REPORT_PIPELINE_WORKERS=1``, no ``fork`` (Windows, and macOS where forking a process
-that has imported system frameworks is unsafe), or the caller is itself a daemonic worker.
+that has imported system frameworks is unsafe), or the caller is itself a worker (ours or
+a daemonic process). Two threads spreading at once take turns.
 A key whose work raises in a worker is done again in the caller, so errors surface
 exactly as in a serial loop (the work is deterministic); a worker that dies (killed, out of
-memory) makes the caller do all the keys itself rather than hang or lose weeks.
+memory), or a result that cannot be sent back, makes the caller do all the keys itself
+rather than hang, fail or lose weeks.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ import math
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from typing import TypeVar, cast
 
 K = TypeVar("K")
 R = TypeVar("R")
@@ -35,11 +37,13 @@ MIN_PARALLEL = 8  # weeks; below this a fork costs more than it saves
 MAX_WORKERS = 4
 
 _work: Callable | None = None  # the function forked workers run: inherited, never pickled
+_in_worker = False  # set in forked workers: work they run spreads no further
+_spreading = threading.Lock()  # one spread at a time per process: ``_work`` is a single slot
 
 
 def workers(n_keys: int) -> int:
     """How many processes to use for ``n_keys`` weeks of work (1 = in this process)."""
-    if n_keys < MIN_PARALLEL or sys.platform != "linux" or multiprocessing.current_process().daemon:
+    if n_keys < MIN_PARALLEL or sys.platform != "linux" or _in_worker or multiprocessing.current_process().daemon:
         return 1
     configured = os.environ.get(WORKERS_ENV, "").strip()
     cores = len(os.sched_getaffinity(0))
@@ -55,18 +59,31 @@ def per_week(work: Callable[[K], R], keys: Sequence[K]) -> dict[K, R]:
     # the first key here: what its work builds lazily (compiled templates, rule patterns) the workers inherit
     first, rest = keys[0], keys[1:]
     done = {first: work(first)}
+    with _spreading:
+        outcomes = _spread(work, rest, n)
+    return done | {key: cast(R, value) if ok else work(key) for key, (ok, value) in zip(rest, outcomes, strict=True)}
+
+
+def _spread(work: Callable[[K], R], keys: Sequence[K], n: int) -> list[tuple[bool, R | None]]:
+    """``(done, result)`` per key from ``n`` forked workers, each given one contiguous slice."""
     global _work
     _work = work
     gc.freeze()  # the workers' collector leaves inherited objects alone, so their pages stay shared
     try:
-        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) as pool:
-            outcomes = list(pool.map(_run, rest, chunksize=math.ceil(len(rest) / n)))
-    except BrokenProcessPool:  # a worker died (killed, out of memory): do it all here instead
-        outcomes = [(False, None)] * len(rest)
+        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"), initializer=_enter_worker) as pool:
+            return list(pool.map(_run, keys, chunksize=math.ceil(len(keys) / n)))
+    except Exception:
+        # A worker died (killed, out of memory: BrokenProcessPool) or a result could not
+        # be sent back (not picklable): the caller does every key itself instead.
+        return [(False, None)] * len(keys)
     finally:
         _work = None
         gc.unfreeze()
-    return done | {key: value if ok else work(key) for key, (ok, value) in zip(rest, outcomes, strict=True)}
+
+
+def _enter_worker() -> None:
+    global _in_worker
+    _in_worker = True
 
 
 def _run(key):

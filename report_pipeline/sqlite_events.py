@@ -85,6 +85,7 @@ def _engines_kept(storage) -> Iterator[None]:
         if shard not in storage._initialized_dbs:
             storage._initdb(engine)
             storage._initialized_dbs.add(shard)
+            engine.dispose()  # a shard _initdb just created is WAL now: connect again for synchronous=NORMAL
         with engine.connect() as conn, conn.begin():
             yield conn
 
@@ -116,16 +117,15 @@ def _engines_kept(storage) -> Iterator[None]:
         return name in tables_found
 
     storage._connect, storage.store_event_batch, storage.has_table = connect, store_event_batch, table_exists
-    batch_size = os.environ.get(BATCH_ENV)
-    os.environ[BATCH_ENV] = str(BATCH_SIZE)
+    batching = BATCH_ENV not in os.environ  # a size the user set (0: no batches) is theirs
+    if batching:
+        os.environ[BATCH_ENV] = str(BATCH_SIZE)
     try:
         yield
     finally:
         del storage._connect, storage.store_event_batch, storage.has_table  # the class's methods again
-        if batch_size is None:
+        if batching:
             os.environ.pop(BATCH_ENV, None)
-        else:
-            os.environ[BATCH_ENV] = batch_size
         for engine in engines.values():
             engine.dispose()
 

@@ -82,6 +82,38 @@ def test_per_week_runs_in_this_process_when_parallel_does_not_pay(monkeypatch, c
     assert {pid for _v, pid in result.values()} == {os.getpid()}
 
 
+def nested(key: str) -> tuple[int, set[int]]:
+    """Work that itself spreads: where it ran, and where its own per-week work ran."""
+    inner = per_week(value_and_pid, [f"{key}/{i}" for i in range(MIN_PARALLEL * 2)])
+    return os.getpid(), {pid for _v, pid in inner.values()}
+
+
+def test_work_that_spreads_again_inside_a_worker_runs_there_serially(monkeypatch):
+    monkeypatch.setenv(WORKERS_ENV, "2")
+    own = os.getpid()
+    # a worker inherits the caller's state mid-spread: spreading again there would wait forever
+    result = finishing(lambda: per_week(nested, KEYS), timeout=120)
+    assert list(result) == KEYS
+    for key, (pid, inner) in list(result.items())[1:]:
+        # done by a worker (not redone here after a failure), its inner keys all in that same worker
+        assert pid != own, key
+        assert inner == {pid}, key
+    first_pid, first_inner = result[KEYS[0]]
+    assert first_pid == own and len(first_inner - {own}) >= 1  # the caller itself may spread
+
+
+def lock_for(key: str):
+    """A result no worker can send back (a lock cannot be pickled)."""
+    return key, threading.Lock()
+
+
+def test_results_that_cannot_be_sent_back_are_computed_by_the_caller(monkeypatch):
+    monkeypatch.setenv(WORKERS_ENV, "2")
+    result = per_week(lock_for, KEYS)
+    assert list(result) == KEYS
+    assert all(k == key and isinstance(lock, type(threading.Lock())) for key, (k, lock) in result.items())
+
+
 class WeekFailed(Exception):
     """Raised by the work for one key; defined here so the type is checked, not just the message."""
 

@@ -186,6 +186,28 @@ def test_synchronous_normal_only_in_wal_mode(instance, journal_mode, synchronous
     assert len(instance.fetch_materializations(dg.AssetKey("reported_elsewhere"), limit=10).records) == 1
 
 
+def test_a_runs_shard_created_inside_the_block_commits_with_synchronous_normal_too(instance):
+    storage = instance.event_log_storage
+    run_id = make_new_run_id()
+    assert not Path(storage.path_for_shard(run_id)).exists()
+    with writes_eased(instance, run_id):
+        assert JOB.execute_in_process(instance=instance, partition_key="2026-11-09", run_id=run_id).success
+        with storage.run_connection(run_id) as conn:  # created (and made WAL by Dagster) during the run
+            assert pragma(conn, "journal_mode") == "wal"
+            assert SQLITE_SYNCHRONOUS[pragma(conn, "synchronous")] == "NORMAL"
+
+
+def test_a_batch_size_the_user_set_is_kept(instance, monkeypatch):
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "0")  # no batches, by choice
+    with writes_eased(instance, make_new_run_id()):
+        assert os.environ["DAGSTER_EVENT_BATCH_SIZE"] == "0"
+    assert os.environ["DAGSTER_EVENT_BATCH_SIZE"] == "0"
+    monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE")
+    with writes_eased(instance, make_new_run_id()):
+        assert int(os.environ["DAGSTER_EVENT_BATCH_SIZE"]) > 1  # a range's materializations in one batch
+    assert "DAGSTER_EVENT_BATCH_SIZE" not in os.environ
+
+
 def test_the_index_and_the_runs_shard_are_held_open_only_while_the_block_runs_and_never_created(instance):
     storage = instance.event_log_storage
     index = storage.path_for_shard(sel.INDEX_SHARD_NAME)
