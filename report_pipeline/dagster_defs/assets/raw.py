@@ -7,8 +7,10 @@ import pandas as pd
 from report_pipeline.config import Config
 from report_pipeline.dagster_defs.assets._common import column_schema, markdown_table, output_value, run_partitions
 from report_pipeline.dagster_defs.assets._records import stop_if_blocked, week_checks
+from report_pipeline.dagster_defs.io import stored_table
 from report_pipeline.dagster_defs.resources import GitHubResource, uses_github
 from report_pipeline.domain.quality import duplicate_numbers, merged_outside
+from report_pipeline.parallel import per_week
 from report_pipeline.schema import RAW_SCHEMA
 from report_pipeline.sources import extract_range
 from report_pipeline.weeks import week_window
@@ -53,15 +55,20 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
         check_specs=_checks(partitions),
     )
     def raw_pull_requests(context: dg.AssetExecutionContext, github: GitHubResource):
-        results: dict[str, pd.DataFrame] = {}
-        duplicates, outside = {}, {}
-        for key, repo_name, week, frame, meta in _extract_run(context, config, github):
-            repo = config.repository(repo_name)
-            window = week_window(week, config.timezone)
-            results[key] = frame
-            duplicates[key] = duplicate_numbers(frame)
-            outside[key] = merged_outside(frame, window)
-            context.add_asset_metadata(_week_metadata(frame, meta, repo.source), partition_key=key)
+        # the source is read here, once; its weeks are checked and converted in workers for a long range
+        extracted = {key: (repo_name, week, frame, meta)
+                     for key, repo_name, week, frame, meta in _extract_run(context, config, github)}
+
+        def one_week(key: str):
+            repo_name, week, frame, meta = extracted[key]
+            return (stored_table("raw_pull_requests", frame), duplicate_numbers(frame),
+                    merged_outside(frame, week_window(week, config.timezone)),
+                    _week_metadata(frame, meta, config.repository(repo_name).source))
+
+        results, duplicates, outside = {}, {}, {}
+        for key, (table, repeated, misplaced, metadata) in per_week(one_week, list(extracted)).items():
+            results[key], duplicates[key], outside[key] = table, repeated, misplaced
+            context.add_asset_metadata(metadata, partition_key=key)
 
         yield dg.Output(output_value(results))
         yield from week_checks(context, "unique_pr_numbers", duplicates)
