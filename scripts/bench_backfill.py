@@ -255,7 +255,9 @@ def child(folder: Path, cli_args: list[str]) -> None:
     t0 = time.perf_counter()
     code = cli(cli_args)
     result = {"in_process": time.perf_counter() - t0, "phases": dict(phases.seconds),
-              "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+              "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+              # the largest child: a forked worker (report_pipeline.parallel; most pages shared with the build) or git
+              "worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
     (folder / "child.json").write_text(json.dumps(result))
     raise SystemExit(code)
 
@@ -285,7 +287,9 @@ def _show(label: str, r: dict) -> None:
     tries = f" (best of {len(r['walls'])}: {', '.join(f'{w:.2f}' for w in r['walls'])})" if len(r.get("walls", [])) > 1 else ""
     print(f"  {label}: {r['wall']:.2f} s as a command{tries}; inside it {r['in_process']:.2f} s running the build "
           f"({parts}, Dagster overhead {r['in_process'] - known:.2f}), the rest starting Python and importing; "
-          f"{r['events'][0]} run(s), {r['events'][1]} events; peak RSS {r['rss_mb']:.0f} MB")
+          f"{r['events'][0]} run(s), {r['events'][1]} events; peak RSS {r['rss_mb']:.0f} MB"
+          + (f" (largest child: {r['worker_rss_mb']:.0f} MB, a forked worker sharing most pages with the build, or git)"
+             if r.get("worker_rss_mb", 0) > 1 else ""))
     print(f"    events: {r['events'][2]}")
 
 
