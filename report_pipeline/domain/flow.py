@@ -59,15 +59,34 @@ def is_bot(login, author_type) -> bool:
 
 def duration_stats(hours: Iterable[float]) -> dict:
     """``{median, p75, p90, n}`` of ``hours`` (pandas' median and linear quantiles); ``n`` = 0 -> None figures."""
-    series = pd.Series([float(h) for h in hours if h is not None and not _nan(h)], dtype="float64")
-    if series.empty:
+    # in plain Python: a Series per call cost ~0.7 ms, for a few dozen values
+    values = sorted(float(h) for h in hours if h is not None and not _nan(h))
+    if not values:
         return {"median": None, "p75": None, "p90": None, "n": 0}
     return {
-        "median": round(float(series.median()), 2),
-        "p75": round(float(series.quantile(0.75)), 2),
-        "p90": round(float(series.quantile(0.90)), 2),
-        "n": int(len(series)),
+        "median": round(_median(values), 2),
+        "p75": round(_quantile(values, 0.75), 2),
+        "p90": round(_quantile(values, 0.90), 2),
+        "n": len(values),
     }
+
+
+def _median(ordered: list[float]) -> float:
+    """numpy's median of sorted values: the middle one, or the mean of the middle two."""
+    half = len(ordered) // 2
+    return ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    """numpy's 'linear' quantile of sorted values, in its arithmetic (so every bit is pandas')."""
+    position = (len(ordered) - 1) * q
+    below = math.floor(position)
+    if below >= len(ordered) - 1:
+        return ordered[-1]
+    a, b = ordered[below], ordered[below + 1]
+    t, step = position - below, b - a
+    # numpy interpolates from the nearer end (its _lerp), which rounds differently
+    return b - step * (1 - t) if t >= 0.5 else a + step * t
 
 
 def pr_facts(df: pd.DataFrame) -> list[dict]:

@@ -422,13 +422,12 @@ def _norm_title(title) -> str:
 
 def reverts(week: str, current: pd.DataFrame, history: Mapping[str, pd.DataFrame] | None) -> list[dict]:
     """Revert events, each linked to the PRs it reverts where they can be found."""
+    rows = _revert_rows(current)
+    if not rows:  # most weeks have no revert: no index
+        return []
     by_number, by_sha, by_title = _index({**(history or {}), week: current})
     out = []
-    # sort only the columns read: sorting the whole frame (files, reviews, ...) cost more than the search
-    ordered = current[["merged_at", "number", "title", "body", "kind"]].sort_values(["merged_at", "number"])
-    for number, title, body, kind in zip(ordered["number"], ordered["title"], ordered["body"], ordered["kind"]):
-        if not (kind == "revert" or _REVERT_TITLE.search(title if isinstance(title, str) else "")):
-            continue
+    for number, title, body in rows:
         numbers, shas, inner = _reverted_refs(title, body)
         targets = [by_number[n] for n in numbers if n in by_number and n != int(number)]
         for sha in shas:
@@ -443,6 +442,21 @@ def reverts(week: str, current: pd.DataFrame, history: Mapping[str, pd.DataFrame
                     "detail": {"reverts": [_copy(t) for t in targets],
                                "quoted": inner if not targets else None}})
     return out
+
+
+def _revert_rows(current: pd.DataFrame) -> list[tuple]:
+    """``(number, title, body)`` of the week's reverts in merge order, then by number.
+
+    Sorted in Python, as pandas sorts on these two keys (stable, no merge time last): a
+    frame per week cost more than the search, and only the few reverts need ordering.
+    """
+    picked = [i for i, (title, kind) in enumerate(zip(current["title"], current["kind"]))
+              if kind == "revert" or _REVERT_TITLE.search(title if isinstance(title, str) else "")]
+    if not picked:
+        return []
+    merged, numbers, titles, bodies = (list(current[c]) for c in ("merged_at", "number", "title", "body"))
+    picked.sort(key=lambda i: (pd.isna(merged[i]), None if pd.isna(merged[i]) else merged[i], numbers[i]))
+    return [(numbers[i], titles[i], bodies[i]) for i in picked]
 
 
 def _paths(files) -> set[str]:
