@@ -141,12 +141,15 @@ def _aliases(surfaces: Mapping[str, Counter]) -> dict[str, str]:
     for key, forms in surfaces.items():
         if key.startswith("label:"):
             continue
-        form = forms.most_common(1)[0][0]
-        words = form.split()
-        short = acronym(words)
+        short = _acronym_of(forms.most_common(1)[0][0])
         if short and short != key and short in surfaces and len(short) >= 3:
             out[short] = key
     return out
+
+
+@functools.lru_cache(maxsize=1 << 14)  # a week's terms come back in the weeks after it
+def _acronym_of(form: str) -> str | None:
+    return acronym(form.split())
 
 
 @per_frame  # a week's terms are compared with each of the 12 weeks after it
@@ -479,19 +482,32 @@ def _soon_after(records: list[tuple], i: int) -> list[tuple]:
     return out
 
 
+def _merge_order(frames: list[pd.DataFrame]) -> list[tuple]:
+    """``(number, merged_at, files, title, kind)`` of the frames' PRs, a PR once (its first
+    frame's row), by merge time (none last), then number.
+
+    What concatenating, dropping duplicate numbers and sorting on the two keys (stable) gave,
+    without copying two weeks into a frame each week; a missing column reads NaN, as reindex.
+    """
+    rows: dict[object, tuple] = {}
+    for frame in frames:
+        columns = [list(frame[c]) if c in frame else [float("nan")] * len(frame)
+                   for c in ("number", "merged_at", "files", "title", "kind")]
+        for row in zip(*columns):
+            rows.setdefault(row[0], row)
+    return sorted(rows.values(), key=lambda r: (pd.isna(r[1]), None if pd.isna(r[1]) else r[1], r[0]))
+
+
 def fixup_bursts(current: pd.DataFrame, previous: pd.DataFrame | None = None, taken: set[int] | None = None) -> list[dict]:
     """Changes followed within hours by several fixes touching the same files.
 
     The change may have merged late last week; the fixes are this week's. A PR is part of
     one burst at most, and PRs already told as another event (``taken``) are not reused.
     """
-    columns = ["number", "merged_at", "files", "title", "kind"]  # only these: a concat copies every column
     frames = [current] + ([previous] if previous is not None and len(previous) else [])
-    frames = [f.reindex(columns=columns) for f in frames]
-    rows = pd.concat(frames, ignore_index=True).drop_duplicates("number").sort_values(["merged_at", "number"])
     this_week = {int(n) for n in current["number"]}
     records = [(int(number), at, _code_paths(files), str(title or ""), kind)
-               for number, at, files, title, kind in zip(*(rows[c] for c in columns))]
+               for number, at, files, title, kind in _merge_order(frames)]
     used = set(taken or ())
     touched = Counter(p for r in records for p in r[2])
     candidates = []
