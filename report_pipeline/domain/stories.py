@@ -580,10 +580,7 @@ def follow_ups(current: pd.DataFrame, previous: pd.DataFrame | None, events: lis
     changes = _changes(current)
     touched = Counter(p for change in changes for p in change[2])
     out = []
-    flagged = previous[previous["highlight"].astype(bool)] if "highlight" in previous else previous
-    ranked = flagged.sort_values(["score", "number"], ascending=[False, True])
-    for number, title, kind, risks, files, modules in zip(
-            ranked["number"], ranked["title"], ranked["kind"], ranked["risks"], ranked["files"], ranked["modules"]):
+    for number, title, kind, risks, files, modules in _ranked_highlights(previous):
         risks = [r for r in FLAG_RISKS if r in set(risks if risks is not None else ())]
         if not risks or kind in ("revert", "release"):  # a revert or a version bump wants no test
             continue
@@ -594,6 +591,22 @@ def follow_ups(current: pd.DataFrame, previous: pd.DataFrame | None, events: lis
                     "risks": risks, "status": status, "by": by, "kind": kind,
                     "modules": list(modules if modules is not None else [])})
     return out[:MAX_FOLLOW_UPS]
+
+
+def _ranked_highlights(previous: pd.DataFrame) -> list[tuple]:
+    """``(number, title, kind, risks, files, modules)`` of last week's highlights (every PR when
+    the frame has no highlight column), best score first, then by number.
+
+    Ordered in Python as pandas sorts on these two keys (stable, no score last): a
+    filtered and sorted frame per week cost more than the follow-ups themselves.
+    """
+    columns = {c: list(previous[c]) for c in ("number", "title", "kind", "risks", "files", "modules", "score")}
+    flags = list(previous["highlight"]) if "highlight" in previous else [True] * len(previous)
+    picked = [i for i, flag in enumerate(flags) if bool(flag)]
+    scores, numbers = columns["score"], columns["number"]
+    picked.sort(key=lambda i: (pd.isna(scores[i]), 0.0 if pd.isna(scores[i]) else -scores[i], numbers[i]))
+    names = ("number", "title", "kind", "risks", "files", "modules")
+    return [tuple(columns[c][i] for c in names) for i in picked]
 
 
 def _changes(current: pd.DataFrame) -> list[tuple[int, str, set[str], list[str], str]]:
