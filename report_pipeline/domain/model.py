@@ -11,7 +11,10 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionDtype
+from pandas.core.dtypes.cast import maybe_box_native
 
 from report_pipeline.domain import flow, stories
 from report_pipeline.domain.text import digest
@@ -127,7 +130,7 @@ def _highlights(enriched: pd.DataFrame, reviews: pd.DataFrame | None, repository
         return []
     review_map = _reviews(reviews)
     items = []
-    for pr in _ranked_prs(enriched[enriched["highlight"]], ("summary", "body")):
+    for pr in _ranked_prs(enriched, ("summary", "body"), highlights_only=True):
         item = _pr(pr, repository, web_url)
         item["summary"] = _text(pr["summary"])
         item["digest"] = digest(pr["body"], item["title"])
@@ -331,15 +334,41 @@ _PR_COLUMNS = ("number", "title", "url", "author", "kind", "tags", "modules", "r
                "additions", "deletions", "changed_files", "merged_at", "score_reasons", "highlight")
 
 
-def _ranked_prs(enriched: pd.DataFrame, extra: tuple[str, ...] = ()) -> list[dict]:
-    """PRs best score first, as dicts of the columns the model reads."""
+def _ranked_prs(enriched: pd.DataFrame, extra: tuple[str, ...] = (), highlights_only: bool = False) -> list[dict]:
+    """PRs (or only the highlights) best score first, then by number, as dicts of the columns the model reads.
+
+    Ordered in Python as pandas sorts on these two keys (stable, no score last), and read
+    from the week's frame: a selected, filtered and sorted copy of it cost more than the rows.
+    """
     columns = [c for c in _PR_COLUMNS + extra if c in enriched]
-    return _records(enriched[columns].sort_values(["score", "number"], ascending=[False, True]))
+    if highlights_only and enriched["highlight"].dtype != bool:  # a frame no schema normalised: pandas decides
+        enriched = enriched[enriched["highlight"]]
+        highlights_only = False
+    rows = [i for i, h in enumerate(enriched["highlight"]) if h] if highlights_only else list(range(len(enriched)))
+    scores, numbers = enriched["score"].tolist(), enriched["number"].tolist()
+    rows.sort(key=lambda i: (pd.isna(scores[i]), 0.0 if pd.isna(scores[i]) else -scores[i], numbers[i]))
+    return _records(enriched, rows, columns)
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
-    """The rows of ``frame`` as dicts (a pandas Series per row made this the model's main cost)."""
-    return frame.to_dict("records")
+def _records(frame: pd.DataFrame, rows: list[int] | None = None, columns: list[str] | None = None) -> list[dict]:
+    """``frame.to_dict("records")`` of the ``columns`` and ``rows`` (positions) asked for, all by default.
+
+    Built column by column, values boxed as to_dict boxes them: to_dict reads a frame row by
+    row, and a sub-frame per call cost more than the rows themselves.
+    """
+    names = list(frame.columns) if columns is None else columns
+    if not frame.columns.is_unique:
+        return frame.iloc[rows if rows is not None else slice(None)][names].to_dict("records")
+    values = [_boxed(frame[name]) for name in names]
+    return [dict(zip(names, [v[i] for v in values])) for i in (range(len(frame)) if rows is None else rows)]
+
+
+def _boxed(column: pd.Series) -> list:
+    """A column's values as to_dict("records") gives them (numpy scalars of object columns as Python's)."""
+    values = list(column)
+    if column.dtype == np.dtype(object) or isinstance(column.dtype, ExtensionDtype):
+        return [maybe_box_native(v) for v in values]
+    return values
 
 
 def _text(value) -> str:
