@@ -170,10 +170,21 @@ def _reverts(df, week: str, history) -> list[dict]:
     """Reverts and what they revert, with the same detection as the week's events (stories)."""
     if df is None or not len(df):
         return []
+    if history is None:  # a trailing week's count: the same for each of the 4 weeks after it
+        return _unlinked_reverts(df, week)
+    return _found_reverts(df, week, history)
+
+
+def _found_reverts(df: pd.DataFrame, week: str, history) -> list[dict]:
     if "kind" not in df:
         df = df.assign(kind=None)
     return [{"number": e["prs"][0], "reverts": [t["number"] for t in e["detail"]["reverts"]]}
             for e in stories.reverts(week, df, history)]
+
+
+@per_frame
+def _unlinked_reverts(df: pd.DataFrame, week: str) -> list[dict]:
+    return _found_reverts(df, week, None)
 
 
 def _durations(humans: list[dict], notes: dict, df) -> dict:
@@ -191,9 +202,14 @@ def _durations(humans: list[dict], notes: dict, df) -> dict:
         out["time_to_first_review_hours"] = None
     elif any(f["coverage"] == "comments" for f in with_reviews):
         notes["time_to_first_review_hours"] = REVIEW_COMMENTS_ONLY
-    if ready_known and df is not None and "source" in df and (df["source"] == "sample").any():
+    if ready_known and df is not None and _from_sample(df):
         notes.setdefault("time_to_merge_hours", READY_IS_CREATION)
     return out
+
+
+@per_frame  # each week's figures are computed again for the 4 weeks after it
+def _from_sample(df: pd.DataFrame) -> bool:
+    return bool("source" in df and (df["source"] == "sample").any())
 
 
 def _approval(humans: list[dict], notes: dict) -> dict:
@@ -247,18 +263,28 @@ def first_time_contributors(df, earlier_authors: Iterable[str] = (), notes: dict
     """Human authors whose first merged PR is this week's, with their PRs; None when unknown."""
     if df is None or not len(df):
         return []
-    assoc = df["author_association"] if "author_association" in df else pd.Series([None] * len(df))
-    if not assoc.notna().any():
+    candidates = _first_timers(df)
+    if candidates is None:
         if notes is not None:
             notes["first_time_contributors"] = NO_ASSOCIATION
         return None
     earlier = set(earlier_authors)
-    types = df["author_type"] if "author_type" in df else [None] * len(df)
     found: dict[str, list[int]] = defaultdict(list)
-    for number, author, a, t in zip(df["number"], df["author"], assoc, types):
-        if isinstance(author, str) and author and a in FIRST_TIME and author not in earlier and not is_bot(author, t):
-            found[author].append(int(number))
+    for author, number in candidates:
+        if author not in earlier:
+            found[author].append(number)
     return [{"author": a, "prs": sorted(found[a])} for a in sorted(found, key=str.lower)]
+
+
+@per_frame  # a week is read again for the 4 weeks after it; only the earlier authors differ
+def _first_timers(df: pd.DataFrame) -> list[tuple[str, int]] | None:
+    """``(author, number)`` of human PRs marked first-time; None when no PR has an association."""
+    assoc = df["author_association"] if "author_association" in df else pd.Series([None] * len(df))
+    if not assoc.notna().any():
+        return None
+    types = df["author_type"] if "author_type" in df else [None] * len(df)
+    return [(author, int(number)) for number, author, a, t in zip(df["number"], df["author"], assoc, types)
+            if isinstance(author, str) and author and a in FIRST_TIME and not is_bot(author, t)]
 
 
 def _counts(counts, merged: int, notes: dict) -> dict:
