@@ -245,15 +245,27 @@ def _failures(events) -> list[str]:
                 # its own causes (an OSError it explains) would say less
                 while error.cls_name.startswith("Dagster") and error.cause is not None:
                     error = error.cause
-                text = error.message.strip()
-                # Dagster's message starts "package.module.Class: "; keep the class name once
-                head, sep, rest = text.partition(": ")
-                if sep and head.split(".")[-1] == error.cls_name:
-                    text = rest
-                messages.append(f"{error.cls_name}: {text}")
+                message = _error_line(error)
+                if message not in messages:  # the step's failure and the run's carry the same error
+                    messages.append(message)
             elif event.message and not messages:
                 messages.append(event.message)
     return messages or ["the run failed (see the Dagster UI for its log)"]
+
+
+def _error_line(error) -> str:
+    if error.cls_name == "DagsterExecutionInterruptedError":
+        return INTERRUPTED
+    text = error.message.strip()
+    # Dagster's message starts "package.module.Class: "; keep the class name once
+    head, sep, rest = text.partition(": ")
+    if sep and head.split(".")[-1] == error.cls_name:
+        text = rest
+    return f"{error.cls_name}: {text}"
+
+
+INTERRUPTED = ("interrupted (Ctrl-C or a stop signal): weeks written before it stay, each whole; "
+               "build the range again to finish it")
 
 
 def _weeks(config: Config, args) -> list[str]:

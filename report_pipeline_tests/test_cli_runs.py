@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import dagster as dg
+import pytest
 from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
 from dagster._core.workspace.context import WorkspaceProcessContext
 from dagster._core.workspace.load import location_origins_from_yaml_paths
@@ -206,3 +207,32 @@ def test_output_into_a_closed_pipe_is_quiet(project):
                           capture_output=True, text=True, timeout=120, env=os.environ | {"PYTHONUNBUFFERED": "0"})
     assert proc.stdout.strip() == "1900-01-01"
     assert proc.stderr == ""
+
+
+@dg.op
+def stopped():
+    # what Dagster raises in a run when the process gets SIGINT/SIGTERM (Ctrl-C, a stopped container)
+    from dagster._core.errors import DagsterExecutionInterruptedError
+
+    raise DagsterExecutionInterruptedError()
+
+
+@dg.op
+def broken():
+    raise ValueError("the clone at /srv/x is not a git repository")
+
+
+@pytest.mark.parametrize(("op", "expected"), [
+    (stopped, "interrupted (Ctrl-C or a stop signal): weeks written before it stay, each whole; "
+              "build the range again to finish it"),
+    (broken, "ValueError: the clone at /srv/x is not a git repository"),
+])
+def test_a_failed_run_is_told_once_per_cause_and_an_interruption_in_words(op, expected):
+    from report_pipeline.cli import _failures
+
+    job = dg.GraphDefinition(name=f"{op.name}_graph", node_defs=[op]).to_job()
+    with dg.instance_for_test() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    # the step's failure and the run's carry the same error: one line, not two
+    assert _failures(result.all_events) == [expected]
