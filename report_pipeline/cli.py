@@ -33,7 +33,11 @@ class UsageError(Exception):
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     try:
-        return _main(argv)
+        code = _main(argv)
+        # the last buffered lines: a reader that left must show here, not at interpreter exit
+        # ("Exception ignored ... BrokenPipeError" on stderr, depending on who was faster)
+        sys.stdout.flush()
+        return code
     except BrokenPipeError:
         # `report-pipeline weeks | head`: the reader left; say nothing more, like other Unix tools
         devnull = os.open(os.devnull, os.O_WRONLY)
