@@ -17,6 +17,7 @@ from pandas.api.extensions import ExtensionDtype
 from pandas.core.dtypes.cast import maybe_box_native
 
 from report_pipeline.domain import flow, stories
+from report_pipeline.domain.order import pandas_order
 from report_pipeline.domain.text import digest
 from report_pipeline.weeks import WeekWindow
 
@@ -346,7 +347,7 @@ def _ranked_prs(enriched: pd.DataFrame, extra: tuple[str, ...] = (), highlights_
         highlights_only = False
     rows = [i for i, h in enumerate(enriched["highlight"]) if h] if highlights_only else list(range(len(enriched)))
     scores, numbers = enriched["score"].tolist(), enriched["number"].tolist()
-    rows.sort(key=lambda i: (pd.isna(scores[i]), 0.0 if pd.isna(scores[i]) else -scores[i], numbers[i]))
+    rows.sort(key=lambda i: pandas_order(scores[i], numbers[i], descending=True))
     return _records(enriched, rows, columns)
 
 

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping
 import pandas as pd
 
 from report_pipeline.domain.memo import per_frame
+from report_pipeline.domain.order import pandas_order
 
 MAX_THEMES = 6
 MIN_LIFT = 2.5          # a term must be this many times more frequent than in the trailing weeks
@@ -458,7 +459,7 @@ def _revert_rows(current: pd.DataFrame) -> list[tuple]:
     if not picked:
         return []
     merged, numbers, titles, bodies = (list(current[c]) for c in ("merged_at", "number", "title", "body"))
-    picked.sort(key=lambda i: (pd.isna(merged[i]), None if pd.isna(merged[i]) else merged[i], numbers[i]))
+    picked.sort(key=lambda i: pandas_order(merged[i], numbers[i]))
     return [(numbers[i], titles[i], bodies[i]) for i in picked]
 
 
@@ -495,7 +496,7 @@ def _merge_order(frames: list[pd.DataFrame]) -> list[tuple]:
                    for c in ("number", "merged_at", "files", "title", "kind")]
         for row in zip(*columns):
             rows.setdefault(row[0], row)
-    return sorted(rows.values(), key=lambda r: (pd.isna(r[1]), None if pd.isna(r[1]) else r[1], r[0]))
+    return sorted(rows.values(), key=lambda r: pandas_order(r[1], r[0]))
 
 
 def fixup_bursts(current: pd.DataFrame, previous: pd.DataFrame | None = None, taken: set[int] | None = None) -> list[dict]:
@@ -604,7 +605,7 @@ def _ranked_highlights(previous: pd.DataFrame) -> list[tuple]:
     flags = list(previous["highlight"]) if "highlight" in previous else [True] * len(previous)
     picked = [i for i, flag in enumerate(flags) if bool(flag)]
     scores, numbers = columns["score"], columns["number"]
-    picked.sort(key=lambda i: (pd.isna(scores[i]), 0.0 if pd.isna(scores[i]) else -scores[i], numbers[i]))
+    picked.sort(key=lambda i: pandas_order(scores[i], numbers[i], descending=True))
     names = ("number", "title", "kind", "risks", "files", "modules")
     return [tuple(columns[c][i] for c in names) for i in picked]
 

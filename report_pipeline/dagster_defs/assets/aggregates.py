@@ -68,18 +68,17 @@ def build(partitions: dg.PartitionsDefinition, config: Config) -> dg.AssetsDefin
         keys = {(repo, week): key for key, repo, week in run}
         # stored earlier weeks are read here, before workers fork (the work reads nothing);
         # they, like the inputs, become DataFrames in the worker that uses them
-        stored = {
-            repo: (warehouse.read_weeks("enriched_pull_requests", repo, _outside(keys, repo, settings.trend_weeks - 1)),
-                   warehouse.read_weeks("weekly_flow_counts", repo, _outside(keys, repo, 4)))
-            for repo in {repo for _, repo, _ in run}
-        }
+        repos = {repo for _, repo, _ in run}
+        stored_enriched = {repo: warehouse.read_weeks("enriched_pull_requests", repo,
+                                                      _outside(keys, repo, settings.trend_weeks - 1)) for repo in repos}
+        stored_flows = {repo: warehouse.read_weeks("weekly_flow_counts", repo, _outside(keys, repo, 4)) for repo in repos}
 
         def one_week(key: str):
             repo, week = split_key(key)
             current = for_partition(enriched_pull_requests, key)
-            history = _earlier(enriched_pull_requests, stored[repo][0], keys, repo, week, settings.trend_weeks - 1)
+            history = _earlier(enriched_pull_requests, stored_enriched[repo], keys, repo, week, settings.trend_weeks - 1)
             flows = {week: for_partition(weekly_flow_counts, key)}
-            flows |= _earlier(weekly_flow_counts, stored[repo][1], keys, repo, week, 4)
+            flows |= _earlier(weekly_flow_counts, stored_flows[repo], keys, repo, week, 4)
             counts = {w: f.iloc[0].to_dict() for w, f in flows.items() if f is not None and len(f)}
             frame = aggregate_week(week, current, history, trend_weeks=settings.trend_weeks, flow_counts=counts)
             return (stored_table("weekly_aggregates", frame), aggregates_vs_rows(frame, current, week),
