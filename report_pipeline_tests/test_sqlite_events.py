@@ -101,7 +101,7 @@ def test_events_written_inside_the_block_are_all_stored_and_the_storage_is_resto
     environment = dict(os.environ)
     with writes_eased(instance, run_id):
         shadowed = overrides(storage)
-        assert {"_connect", "has_table"} <= shadowed  # the overrides applied: no silent fallback
+        assert {"_connect", "has_table", "_has_asset_key_col_on_connection"} <= shadowed  # applied: no silent fallback
         result = JOB.execute_in_process(instance=instance, partition_key="2026-11-16", run_id=run_id)
         instance.report_runless_asset_event(dg.AssetMaterialization("reported_elsewhere", partition="2026-11-16"))
         # the index shard: one pooled connection, in WAL mode, committing with synchronous=NORMAL
@@ -118,6 +118,15 @@ def test_events_written_inside_the_block_are_all_stored_and_the_storage_is_resto
             db.execute("CREATE TABLE added_later (id INTEGER)")
         db.close()
         assert storage.has_table("added_later")
+        # so does the asset_keys column question: a column added later is seen too
+        with storage.index_connection() as conn:
+            assert storage._has_asset_key_col_on_connection(conn, "last_materialization_timestamp")
+            assert not storage._has_asset_key_col_on_connection(conn, "added_later")
+        with sqlite3.connect(index) as db:
+            db.execute("ALTER TABLE asset_keys ADD COLUMN added_later TEXT")
+        db.close()
+        with storage.index_connection() as conn:
+            assert storage._has_asset_key_col_on_connection(conn, "added_later")
     assert result.success
 
     # the class's methods again, no attribute left on the object, the environment as it was, every connection closed
@@ -247,6 +256,7 @@ def test_the_private_names_writes_eased_relies_on_exist_in_the_installed_dagster
     assert list(inspect.signature(storage._connect).parameters) == ["shard"]
     assert list(inspect.signature(storage._initdb).parameters)[0] == "engine"
     assert list(inspect.signature(storage.has_table).parameters) == ["table_name"]
+    assert list(inspect.signature(storage._has_asset_key_col_on_connection).parameters) == ["conn", "column_name"]
     with storage._connect(sel.INDEX_SHARD_NAME) as conn:  # a context manager yielding a connection in a transaction
         assert conn.in_transaction() and conn.exec_driver_sql("SELECT 1").scalar() == 1
     # the public helpers and constants it uses
