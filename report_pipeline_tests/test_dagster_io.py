@@ -104,6 +104,36 @@ def test_a_failed_write_leaves_the_stored_partition_whole(tmp_path, monkeypatch)
     assert [p.name for p in (tmp_path / "wh").rglob("*") if p.is_file()] == [f"{SAMPLE_WEEKS[0]}.parquet"]
 
 
+def test_a_range_write_with_one_failing_partition_raises_its_error_and_writes_the_others_whole(tmp_path, config, monkeypatch):
+    # partitions are written several at a time: an error surfaces once every write has ended
+    io = WeeklyParquetIOManager(base_path=str(tmp_path / "wh"))
+    weeks = SAMPLE_WEEKS
+    frames = {key(w): raw_week(w) for w in weeks}
+    real_write = pq.write_table
+
+    def disk_full_for_the_second_week(table, where, **kwargs):
+        if f"/{weeks[1]}.parquet." in str(where):
+            raise OSError(28, "No space left on device")
+        real_write(table, where, **kwargs)
+
+    context = dg.build_output_context(
+        asset_key=dg.AssetKey("raw_pull_requests"),
+        asset_partitions_def=build_partitions(config),
+        asset_partition_key_range=dg.PartitionKeyRange(key(weeks[0]), key(weeks[-1])),
+    )
+    monkeypatch.setattr(pq, "write_table", disk_full_for_the_second_week)
+    with pytest.raises(OSError, match="No space left"):
+        io.handle_output(context, frames)
+    monkeypatch.undo()
+    folder = tmp_path / "wh" / "raw_pull_requests" / "lumen-ai__lumen"  # and no temporary file left
+    assert sorted(p.name for p in folder.iterdir()) == sorted(f"{w}.parquet" for w in weeks if w != weeks[1])
+    for w in weeks:
+        if w != weeks[1]:
+            assert pq.read_table(folder / f"{w}.parquet").column("number").to_pylist() == frames[key(w)]["number"].tolist()
+    loaded = range_input(io, config, weeks, metadata={"allow_missing_partitions": True})
+    assert sorted(loaded) == sorted(key(w) for w in weeks if w != weeks[1])
+
+
 def test_an_empty_week_is_stored_with_its_schema(tmp_path):
     io = WeeklyParquetIOManager(base_path=str(tmp_path / "wh"))
     path = io.write("raw_pull_requests", key(SAMPLE_WEEKS[0]), empty_frame(RAW_SCHEMA))

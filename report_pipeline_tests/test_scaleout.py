@@ -234,6 +234,7 @@ def test_warehouse_on_s3_matches_local_disk(tmp_path, monkeypatch):
         first = _objects(client, bucket)
         _build(S3_WEEKS[-1:])  # rebuild one week over the S3 warehouse
         second = _objects(client, bucket)
+        listed = client.list_objects_v2(Bucket=bucket).get("Contents", [])
 
     for name in runs["local"]:
         assert runs["s3"].get(name) == runs["local"][name], "\n".join(difflib.unified_diff(
@@ -247,6 +248,8 @@ def test_warehouse_on_s3_matches_local_disk(tmp_path, monkeypatch):
             assert f"report_pipeline/{asset}/lumen-ai__lumen/{week}.parquet" in first
     assert all(k.endswith(".parquet") for k in first), sorted(first)  # no temporary objects left
     assert set(second) == set(first)
+    # partition objects only: no folder markers, which cost requests on every write
+    assert [o["Key"] for o in listed if o["Key"].endswith("/")] == []
     rebuilt = [k for k in first if k.endswith(f"/{S3_WEEKS[-1]}.parquet")]
     kept = [k for k in first if k.endswith(f"/{S3_WEEKS[0]}.parquet")]
     assert all(second[k]["LastModified"] >= first[k]["LastModified"] for k in rebuilt)

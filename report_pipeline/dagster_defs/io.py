@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import collections
 import os
+import threading
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
@@ -33,6 +35,10 @@ from report_pipeline.dagster_defs.partitions import split_key
 from report_pipeline.domain.aggregate import AGGREGATES_SCHEMA
 from report_pipeline.publish import filesystem_for, inside
 from report_pipeline.schema import ENRICHED_SCHEMA, FLOW_COUNTS_SCHEMA, RAW_SCHEMA, REVIEWS_SCHEMA, from_table, to_table
+
+# partitions read or written at once by a run over many weeks: each file is a round trip to
+# object storage (tens of ms), and Arrow's Parquet and filesystem calls release the GIL
+IO_THREADS = 8
 
 REPORT_FILES_SCHEMA = pa.schema(
     [
@@ -89,8 +95,8 @@ class ParquetWarehouse:
         schema = SCHEMAS.get(asset_name)
         if schema is not None and not table.schema.equals(schema):
             raise ValueError(f"{asset_name}: a table for {partition_key} does not have the warehouse's schema")
-        fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
         if isinstance(fs, pafs.LocalFileSystem):
+            fs.create_dir(path.rsplit("/", 1)[0], recursive=True)
             tmp = f"{path}.{uuid.uuid4().hex}.tmp"
             try:
                 pq.write_table(table, tmp, compression="zstd")
@@ -100,7 +106,8 @@ class ParquetWarehouse:
                     os.unlink(tmp)
             _WRITTEN.put(path, table)
         else:
-            # object stores publish an object only once its upload completes
+            # object stores publish an object only once its upload completes; they need no
+            # folders (pyarrow's create_dir would cost three requests per write for markers)
             pq.write_table(table, path, filesystem=fs, compression="zstd")
         return path
 
@@ -120,6 +127,20 @@ class ParquetWarehouse:
             except FileNotFoundError:
                 return None
         return table
+
+
+def concurrently(work: Callable, items: Iterable) -> list:
+    """``[work(item) for item in items]``, up to ``IO_THREADS`` at a time.
+
+    Every item is done before an error is raised, the first in ``items``' order: each
+    partition is written atomically, so a failed write leaves the others whole.
+    """
+    items = list(items)
+    if len(items) < 2:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(min(IO_THREADS, len(items)), thread_name_prefix="warehouse") as pool:
+        futures = [pool.submit(work, item) for item in items]
+    return [future.result() for future in futures]
 
 
 class LazyFrames(Mapping[str, pd.DataFrame]):
@@ -163,21 +184,26 @@ class _WrittenTables:
 
     def __init__(self) -> None:
         self._tables: collections.OrderedDict[str, tuple[tuple, pa.Table]] = collections.OrderedDict()
+        self._lock = threading.Lock()  # partitions are written and read from several threads
 
     def put(self, path: str, table: pa.Table) -> None:
         stamp = _stamp(path)
         if stamp is not None:
-            self._tables[path] = (stamp, table)
-            self._tables.move_to_end(path)
-            while len(self._tables) > self.LIMIT:
-                self._tables.popitem(last=False)
+            with self._lock:
+                self._tables[path] = (stamp, table)
+                self._tables.move_to_end(path)
+                while len(self._tables) > self.LIMIT:
+                    self._tables.popitem(last=False)
 
     def get(self, path: str) -> pa.Table | None:
-        held = self._tables.get(path)
+        with self._lock:
+            held = self._tables.get(path)
         if held is None:
             return None
         if held[0] != _stamp(path):
-            del self._tables[path]
+            with self._lock:
+                if self._tables.get(path) is held:
+                    del self._tables[path]
             return None
         return held[1]
 
@@ -227,8 +253,7 @@ class WeeklyParquetIOManager(dg.ConfigurableIOManager):
         missing = set(keys) - set(frames)
         if missing:
             raise dg.Failure(f"{name}: no output for partitions {sorted(missing)}")
-        for key, frame in frames.items():
-            self.write(name, key, frame)
+        concurrently(lambda item: self.write(name, *item), frames.items())
 
     def load_input(self, context: dg.InputContext):
         """A DataFrame for one partition; a dict ``{partition_key: DataFrame}`` for several."""
@@ -238,8 +263,8 @@ class WeeklyParquetIOManager(dg.ConfigurableIOManager):
         allow_missing = bool(metadata.get("allow_missing_partitions"))
         columns = metadata.get("columns")  # only these, as Dagster's database IO managers read them
         tables = {}
-        for key in keys:
-            table = self.warehouse.read_table(name, key)
+        warehouse = self.warehouse
+        for key, table in zip(keys, concurrently(lambda k: warehouse.read_table(name, k), keys), strict=True):
             if table is not None:
                 tables[key] = table.select(list(columns)) if columns else table
             elif not allow_missing:
@@ -269,9 +294,5 @@ class WarehouseResource(dg.ConfigurableResource):
         from report_pipeline.dagster_defs.partitions import partition_key
 
         warehouse = ParquetWarehouse(self.base_path)
-        found = {}
-        for week in weeks:
-            table = warehouse.read_table(asset_name, str(partition_key(repo, week)))
-            if table is not None:
-                found[week] = table
-        return LazyFrames(found)
+        tables = concurrently(lambda week: warehouse.read_table(asset_name, str(partition_key(repo, week))), weeks)
+        return LazyFrames({week: table for week, table in zip(weeks, tables, strict=True) if table is not None})
