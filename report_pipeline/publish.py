@@ -144,5 +144,13 @@ def rebuild_index(output_dir: Path, languages: tuple[str, ...]) -> Path:
 def filesystem_for(base_path: str) -> tuple[pafs.FileSystem, str]:
     """The pyarrow filesystem and root of a local folder or an object-store URI (``s3://...``)."""
     if "://" in base_path:
-        return pafs.FileSystem.from_uri(base_path)
+        return _object_store(base_path, os.getpid())
     return pafs.LocalFileSystem(), os.path.abspath(base_path)
+
+
+@functools.lru_cache(maxsize=16)
+def _object_store(uri: str, pid: int) -> tuple[pafs.FileSystem, str]:
+    # one client per process and URI (a forked process makes its own: the pid is in the key):
+    # building one per call was a third of a range's IO time against S3. Arrow's filesystems
+    # are thread-safe, and the AWS SDK behind S3 renews expiring credentials itself
+    return pafs.FileSystem.from_uri(uri)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from report_pipeline.dagster_defs.io import WeeklyParquetIOManager
-from report_pipeline.publish import UnsafePathError, atomic_write_text, publish_report, rebuild_index
+from report_pipeline.publish import UnsafePathError, atomic_write_text, filesystem_for, publish_report, rebuild_index
 from report_pipeline_tests.report_model_fixture import empty_model
 
 LANGS = ("en", "zh")
@@ -73,3 +73,20 @@ def test_io_manager_paths_stay_inside_the_warehouse(tmp_path):
         io.path_for("raw_pull_requests", "acme/widgets|../../../../evil")
     path = io.write("other", "acme/widgets|2026-04-13", pd.DataFrame({"x": [1]}))
     assert path.startswith(str(tmp_path / "wh"))
+
+
+def test_an_object_store_client_is_made_once_per_process_and_again_in_a_forked_one(tmp_path):
+    # a file:// URI goes the object-store way (FileSystem.from_uri) without a network
+    uri = (tmp_path / "wh").as_uri()
+    fs, root = filesystem_for(uri)
+    assert filesystem_for(uri)[0] is fs and root == str(tmp_path / "wh")
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child says whether it got the parent's client
+        os.write(write, b"shared" if filesystem_for(uri)[0] is fs else b"own")
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    assert os.read(read, 16) == b"own"
