@@ -20,7 +20,14 @@ import sys
 from pathlib import Path
 
 from report_pipeline.config import CONFIG_ENV, Config, ConfigError, config_path, load_config
-from report_pipeline.instance import InstanceBusyError, dagster_home, fail_dead_runs, fail_run, open_instance
+from report_pipeline.instance import (
+    InstanceBusyError,
+    InstanceSettingsError,
+    dagster_home,
+    fail_dead_runs,
+    fail_run,
+    open_instance,
+)
 from report_pipeline.weeks import last_complete_week, monday_on_or_before
 
 DEFAULT_MAX_WAIT = 600.0  # seconds; a live build holding the GitHub pool is worth waiting for, a while
@@ -70,7 +77,7 @@ def _main(argv: list[str] | None) -> int:
         if args.command == "recover":
             return _recover(config, args)
         return _build(config, args)
-    except (ConfigError, UsageError) as exc:
+    except (ConfigError, UsageError, InstanceSettingsError) as exc:
         print(f"report-pipeline: error: {exc}", file=sys.stderr)
         return 2
     except InstanceBusyError as exc:
@@ -322,6 +329,8 @@ def _ui(config: Config, args) -> int:
 
     os.environ[CONFIG_ENV] = str(config.path.resolve()) if config.path else str(config_path().resolve())
     home = dagster_home(config)
+    with open_instance(home, DEFAULT_MAX_WAIT):
+        pass  # settings that cannot be used are told in a line, not in dagster dev's traceback
     extra = [a for a in args.dev_args if a != "--"]
     print(f"report-pipeline: Dagster UI on the instance in {home}", file=sys.stderr)
     # `dagster dev` is "superseded by dg dev" (dagster-dg-cli, not a dependency here); it still is the server

@@ -48,6 +48,10 @@ class InstanceBusyError(Exception):
     """Waiting for the instance (its lock or a concurrency slot) took longer than allowed."""
 
 
+class InstanceSettingsError(Exception):
+    """The instance's ``dagster.yaml`` cannot be read, or names storage that cannot be opened."""
+
+
 def dagster_home(config: Config) -> Path:
     """``$DAGSTER_HOME``, else ``.dagster_home`` beside the configuration; created with its settings."""
     env = os.environ.get("DAGSTER_HOME")
@@ -75,14 +79,55 @@ def open_instance(home: Path, wait_seconds: float) -> Iterator[dg.DagsterInstanc
 
     lock = FileLock(str(home / LOCK_FILE))
     with hold(lock, f"the Dagster instance in {home} (another report-pipeline is creating it)", wait_seconds):
-        instance = dg.DagsterInstance.from_config(str(home))
-        # SQLite storages create and migrate their schema on first use: do it while we hold the lock
-        instance.get_runs(limit=1)
-        instance.event_log_storage.get_pool_limits()
-        if instance.schedule_storage is not None:
-            instance.schedule_storage.all_instigator_state()
+        with _settings_errors_told(home):
+            instance = dg.DagsterInstance.from_config(str(home))
+            # SQLite storages create and migrate their schema on first use: do it while we hold the lock
+            instance.get_runs(limit=1)
+            instance.event_log_storage.get_pool_limits()
+            if instance.schedule_storage is not None:
+                instance.schedule_storage.all_instigator_state()
     with instance:
         yield instance
+
+
+@contextlib.contextmanager
+def _settings_errors_told(home: Path) -> Iterator[None]:
+    """Errors of reading ``dagster.yaml`` and opening its storages as one ``InstanceSettingsError``.
+
+    A malformed file, an unknown key, a storage class that cannot be imported, an unset
+    environment variable or a database that refuses the connection: each is a setting to
+    fix, told in one line, not a traceback. Values of secret-looking environment variables
+    (a database password) are masked, since drivers may quote what they were given.
+    """
+    import yaml
+    from dagster import DagsterError
+    from dagster._check import CheckError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    told: tuple[type[BaseException], ...] = (yaml.YAMLError, DagsterError, CheckError, SQLAlchemyError, OSError)
+    try:
+        from dagster_postgres.utils import DagsterPostgresException  # raised after its connection retries
+
+        told += (DagsterPostgresException,)
+    except ImportError:
+        pass
+    try:
+        yield
+    except told as exc:
+        errors = [getattr(e, "message", "") for e in getattr(exc, "errors", None) or []]
+        # Dagster's config errors say what is wrong in .errors; str() lists the whole schema
+        text = " ".join(" ".join(errors).split() if any(errors) else str(exc).split()) or type(exc).__name__
+        text = text.split(" Stack Trace:")[0]  # an unset environment variable's error carries one
+        if exc.__cause__ is not None:  # "too many retries for DB connection": and why it failed
+            text += ": " + (str(exc.__cause__).strip().splitlines() or [type(exc.__cause__).__name__])[0]
+        for name, value in os.environ.items():
+            if len(value) >= 6 and any(w in name.upper() for w in ("PASSWORD", "TOKEN", "SECRET", "KEY")):
+                text = text.replace(value, "***")
+        if len(text) > 400:
+            text = text[:400] + " …"
+        raise InstanceSettingsError(
+            f"cannot open the Dagster instance in {home}: {text} (fix {home / 'dagster.yaml'}, "
+            "or set DAGSTER_HOME to another folder)") from None
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ gRPC code server; the killed build is a subprocess SIGKILLed while the fake GitH
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -193,6 +194,36 @@ def test_two_builds_at_once_on_a_fresh_instance(project, monkeypatch):
     with _instance(project) as instance:
         assert [r.status for r in instance.get_runs()] == [dg.DagsterRunStatus.SUCCESS] * 2
         assert not instance.nux_enabled  # no first-visit pop-up in the UI on the CLI's instance
+
+
+@pytest.mark.parametrize(("settings", "told"), [
+    ("run_storage: [\n", "while parsing a flow node"),
+    ("telemetry:\n  enabled: false\nhunter2hunter2: 1\n", r'unexpected config entry "\*\*\*"'),
+    ("run_storage:\n  module: not_a_module\n  class: Storage\n", "Couldn't import module not_a_module"),
+    (Path(__file__).parents[1].joinpath("deploy", "dagster-postgres.yaml").read_text(encoding="utf-8"),
+     r'the environment variable "DAGSTER_PG_\w+" which is not set'),
+])
+def test_instance_settings_that_cannot_be_used_are_told_in_a_line(project, monkeypatch, capsys, settings, told):
+    monkeypatch.setenv("DAGSTER_PG_PASSWORD", "hunter2hunter2")  # never shown, even where a message quotes it
+    for name in ("DAGSTER_PG_HOST", "DAGSTER_PG_PORT", "DAGSTER_PG_USER", "DAGSTER_PG_DB"):
+        monkeypatch.delenv(name, raising=False)
+    home = Path(os.environ["DAGSTER_HOME"])
+    (home / "dagster.yaml").write_text(settings, encoding="utf-8")
+    assert main(["build", "--week", WEEK]) == 2
+    err = capsys.readouterr().err
+    assert f"report-pipeline: error: cannot open the Dagster instance in {home}: " in err, err
+    assert re.search(told, err) and f"fix {home / 'dagster.yaml'}" in err, err
+    assert "Traceback" not in err and "Stack Trace" not in err and "hunter2" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert not (project / "out").exists()  # nothing built
+
+
+def test_the_ui_on_unusable_instance_settings_is_told_in_a_line_too(project, capsys):
+    home = Path(os.environ["DAGSTER_HOME"])
+    (home / "dagster.yaml").write_text("run_storage: [\n", encoding="utf-8")
+    assert main(["ui", "--", "-p", "1"]) == 2  # told before dagster dev starts (which would print a traceback)
+    err = capsys.readouterr().err
+    assert f"cannot open the Dagster instance in {home}: while parsing" in err and "Traceback" not in err, err
 
 
 def test_no_arguments_prints_usage(capsys):
