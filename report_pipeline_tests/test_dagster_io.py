@@ -9,7 +9,7 @@ import pytest
 from report_pipeline.config import load_config
 from report_pipeline.dagster_defs.assets import build_assets
 from report_pipeline.dagster_defs.definitions import build_definitions
-from report_pipeline.dagster_defs.io import WeeklyParquetIOManager
+from report_pipeline.dagster_defs.io import WeeklyParquetIOManager, concurrently
 from report_pipeline.dagster_defs.partitions import build_partitions, partition_key
 from report_pipeline.schema import RAW_SCHEMA, empty_frame
 from report_pipeline.sources.sample import read_sample_week
@@ -132,6 +132,23 @@ def test_a_range_write_with_one_failing_partition_raises_its_error_and_writes_th
             assert pq.read_table(folder / f"{w}.parquet").column("number").to_pylist() == frames[key(w)]["number"].tolist()
     loaded = range_input(io, config, weeks, metadata={"allow_missing_partitions": True})
     assert sorted(loaded) == sorted(key(w) for w in weeks if w != weeks[1])
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+def test_concurrently_keeps_the_order_and_raises_the_first_error_once_all_are_done(threads):
+    done = []
+
+    def work(n: int) -> int:
+        if n in (3, 7):
+            raise ValueError(f"item {n}")
+        done.append(n)
+        return n * n
+
+    assert concurrently(work, [5, 1, 4, 2], threads) == [25, 1, 16, 4]
+    done.clear()
+    with pytest.raises(ValueError, match="^item 7$"):
+        concurrently(work, [0, 7, 1, 3, 2, 6], threads)
+    assert sorted(done) == [0, 1, 2, 6]  # the items after the failures were done too
 
 
 def test_an_empty_week_is_stored_with_its_schema(tmp_path):
