@@ -153,4 +153,8 @@ def _object_store(uri: str, pid: int) -> tuple[pafs.FileSystem, str]:
     # one client per process and URI (a forked process makes its own: the pid is in the key):
     # building one per call was a third of a range's IO time against S3. Arrow's filesystems
     # are thread-safe, and the AWS SDK behind S3 renews expiring credentials itself
+    if uri.startswith("s3://") and "allow_delayed_open" not in uri:
+        # an object smaller than a multipart part is then uploaded with one PUT, not three
+        # requests (create, part, complete); still published only when complete
+        uri += ("&" if "?" in uri else "?") + "allow_delayed_open=true"
     return pafs.FileSystem.from_uri(uri)

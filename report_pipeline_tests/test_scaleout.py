@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import os
 import re
 import shutil
@@ -195,6 +196,15 @@ class _Watcher(threading.Thread):
                     self.broken.append(f"{key}: {exc}")
 
 
+def _moto_api(endpoint: str, action: str) -> str:
+    """moto's request recorder: ``start-recording``, ``stop-recording`` (POST) or ``download-recording``."""
+    import urllib.request
+
+    method = "GET" if action.startswith("download") else "POST"
+    with urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/recorder/{action}", method=method)) as r:
+        return r.read().decode("utf-8")
+
+
 def _objects(client, bucket: str) -> dict[str, dict]:
     """The bucket's objects by key, without pyarrow's empty directory markers."""
     listed = client.list_objects_v2(Bucket=bucket).get("Contents", [])
@@ -205,7 +215,9 @@ def test_warehouse_on_s3_matches_local_disk(tmp_path, monkeypatch):
     import boto3
 
     bucket = "warehouse"
+    monkeypatch.chdir(tmp_path)  # moto's request recorder writes ./moto_recording
     with s3_server(bucket) as endpoint:
+        _moto_api(endpoint, "start-recording")
         for k, v in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1",
                      "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint}.items():
             monkeypatch.setenv(k, v)
@@ -235,6 +247,8 @@ def test_warehouse_on_s3_matches_local_disk(tmp_path, monkeypatch):
         _build(S3_WEEKS[-1:])  # rebuild one week over the S3 warehouse
         second = _objects(client, bucket)
         listed = client.list_objects_v2(Bucket=bucket).get("Contents", [])
+        recorded = [json.loads(line) for line in _moto_api(endpoint, "download-recording").splitlines()]
+        _moto_api(endpoint, "stop-recording")
 
     for name in runs["local"]:
         assert runs["s3"].get(name) == runs["local"][name], "\n".join(difflib.unified_diff(
@@ -250,6 +264,17 @@ def test_warehouse_on_s3_matches_local_disk(tmp_path, monkeypatch):
     assert set(second) == set(first)
     # partition objects only: no folder markers, which cost requests on every write
     assert [o["Key"] for o in listed if o["Key"].endswith("/")] == []
+    # each partition in as few round trips as S3 allows: written with one PUT (no multipart
+    # upload of a few KB), read with one GET after a HEAD (not pyarrow's dataset discovery)
+    ours = [(r["method"], r["url"].split("?")[0], r["url"].partition("?")[2]) for r in recorded
+            if "aws-sdk-cpp" in r["headers"].get("User-Agent", "")]  # the build's (pyarrow's), not the watcher's
+    puts = [url for method, url, _ in ours if method == "PUT"]
+    gets = [url for method, url, _ in ours if method == "GET" and url.endswith(".parquet")]
+    heads = [url for method, url, _ in ours if method == "HEAD" and url.endswith(".parquet")]
+    assert not [q for _, _, q in ours if "upload" in q], "multipart uploads"
+    assert sorted(set(puts)) == sorted({u for u in puts if u.endswith(".parquet")}) and len(puts) >= len(first)
+    assert len(puts) == 3 * len(first) // 2  # two weeks written, then one of them again: one PUT each
+    assert gets and all(heads.count(url) <= gets.count(url) for url in set(gets)), (len(heads), len(gets))
     rebuilt = [k for k in first if k.endswith(f"/{S3_WEEKS[-1]}.parquet")]
     kept = [k for k in first if k.endswith(f"/{S3_WEEKS[0]}.parquet")]
     assert all(second[k]["LastModified"] >= first[k]["LastModified"] for k in rebuilt)
