@@ -429,12 +429,26 @@ def _bool(raw: dict, key: str, prefix: str) -> bool:
     return value
 
 
+# URI schemes pyarrow.fs opens as object storage (hdfs needs a JVM; file:// is a local path)
+OBJECT_STORES = ("s3", "gs", "gcs", "abfs", "abfss")
+
+
 def _location(raw: dict, key: str, base_dir: Path, default: str) -> Path | str:
     """A local path, or an object-store URI (``s3://bucket/prefix``) kept as written."""
     value = _str(raw, key, default)
-    if re.match(r"^[a-z][a-z0-9+.-]*://", value):
-        return value.rstrip("/")  # Path() would fold "s3://" into the local "s3:/"
-    return _path(raw, key, base_dir, default)
+    uri = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)(.*)$", value)
+    if uri is None:
+        return _path(raw, key, base_dir, default)
+    scheme, bucket, rest = uri.groups()
+    if scheme.lower() not in OBJECT_STORES:
+        raise ConfigError(f"{key}: {scheme}:// is not object storage this tool can write to; use a local "
+                          f"folder or one of {', '.join(s + '://' for s in OBJECT_STORES)} (got {value!r})")
+    if not bucket:
+        raise ConfigError(f"{key}: {value!r} names no bucket; write {scheme}://BUCKET/prefix")
+    if any(c.isspace() for c in value):
+        raise ConfigError(f"{key}: {value!r} contains a space, which no bucket or object name here may")
+    # kept as a string: Path() would fold "s3://" into the local "s3:/"
+    return f"{scheme.lower()}://{bucket}{rest.rstrip('/')}"
 
 
 def _path(raw: dict, key: str, base_dir: Path, default: str) -> Path:

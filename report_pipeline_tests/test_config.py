@@ -105,3 +105,17 @@ def test_unknown_repository_suggests_the_other_case(tmp_path):
 def test_object_store_warehouse_is_kept_as_a_uri(tmp_path):
     config = load_config(write_config(tmp_path, warehouse_dir='"s3://bucket/report_pipeline/warehouse/"'))
     assert str(config.warehouse_dir) == "s3://bucket/report_pipeline/warehouse"
+    config = load_config(write_config(tmp_path, warehouse_dir='"GS://bucket"'))
+    assert config.warehouse_dir == "gs://bucket"
+
+
+@pytest.mark.parametrize(("uri", "told"), [
+    ("s3://", "names no bucket"),  # once read as the local folder "s3:" beside the working directory
+    ("s3:///prefix", "names no bucket"),
+    ("ftp://host/x", "ftp:// is not object storage"),
+    ("https://bucket.example.com/x", "https:// is not object storage"),
+    ("s3://my bucket/x", "contains a space"),
+])
+def test_an_object_store_uri_that_cannot_work_is_a_config_error(tmp_path, uri, told):
+    with pytest.raises(ConfigError, match=f"report_pipeline.toml: warehouse_dir: .*{re.escape(told)}"):
+        load_config(write_config(tmp_path, warehouse_dir=f'"{uri}"'))
