@@ -141,6 +141,9 @@ def rebuild_index(output_dir: Path, languages: tuple[str, ...]) -> Path:
     return index
 
 
+GCS_RETRY_SECONDS = 60
+
+
 def filesystem_for(base_path: str) -> tuple[pafs.FileSystem, str]:
     """The pyarrow filesystem and root of a local folder or an object-store URI (``s3://...``)."""
     if "://" in base_path:
@@ -157,4 +160,9 @@ def _object_store(uri: str, pid: int) -> tuple[pafs.FileSystem, str]:
         # an object smaller than a multipart part is then uploaded with one PUT, not three
         # requests (create, part, complete); still published only when complete
         uri += ("&" if "?" in uri else "?") + "allow_delayed_open=true"
+    if uri.startswith(("gs://", "gcs://")) and "retry_limit_seconds" not in uri:
+        # Google's client retries a failing request for up to 15 minutes, inside C++ where
+        # neither Ctrl-C nor SIGTERM reaches Python: missing credentials hung a build that
+        # long. A minute of retries, then the run fails with Google's reason
+        uri += ("&" if "?" in uri else "?") + f"retry_limit_seconds={GCS_RETRY_SECONDS}"
     return pafs.FileSystem.from_uri(uri)

@@ -10,7 +10,14 @@ import pandas as pd
 import pytest
 
 from report_pipeline.dagster_defs.io import WeeklyParquetIOManager
-from report_pipeline.publish import UnsafePathError, atomic_write_text, filesystem_for, publish_report, rebuild_index
+from report_pipeline.publish import (
+    GCS_RETRY_SECONDS,
+    UnsafePathError,
+    atomic_write_text,
+    filesystem_for,
+    publish_report,
+    rebuild_index,
+)
 from report_pipeline_tests.report_model_fixture import empty_model
 
 LANGS = ("en", "zh")
@@ -90,3 +97,15 @@ def test_an_object_store_client_is_made_once_per_process_and_again_in_a_forked_o
     os.close(write)
     os.waitpid(child, 0)
     assert os.read(read, 16) == b"own"
+
+
+def test_a_gcs_client_gives_up_retrying_after_a_minute_unless_the_uri_says_otherwise():
+    # Google's default is 15 minutes of retries inside C++, deaf to Ctrl-C; building the client needs no network
+    import datetime as dt
+
+    def retry_limit(uri: str):
+        fs, _ = filesystem_for(uri)
+        return fs.__reduce__()[1][0]["retry_time_limit"]  # the options pyarrow would rebuild it with
+
+    assert retry_limit("gs://bucket/warehouse") == dt.timedelta(seconds=GCS_RETRY_SECONDS)
+    assert retry_limit("gs://bucket/warehouse?retry_limit_seconds=5") == dt.timedelta(seconds=5)
