@@ -141,7 +141,7 @@ def rebuild_index(output_dir: Path, languages: tuple[str, ...]) -> Path:
     return index
 
 
-GCS_RETRY_SECONDS = 60
+GCS_RETRY_SECONDS = 30
 
 
 def filesystem_for(base_path: str) -> tuple[pafs.FileSystem, str]:
@@ -163,6 +163,6 @@ def _object_store(uri: str, pid: int) -> tuple[pafs.FileSystem, str]:
     if uri.startswith(("gs://", "gcs://")) and "retry_limit_seconds" not in uri:
         # Google's client retries a failing request for up to 15 minutes, inside C++ where
         # neither Ctrl-C nor SIGTERM reaches Python: missing credentials hung a build that
-        # long. A minute of retries, then the run fails with Google's reason
+        # long. Half a minute of retries per request, then the run fails with Google's reason
         uri += ("&" if "?" in uri else "?") + f"retry_limit_seconds={GCS_RETRY_SECONDS}"
     return pafs.FileSystem.from_uri(uri)

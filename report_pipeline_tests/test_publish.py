@@ -99,7 +99,7 @@ def test_an_object_store_client_is_made_once_per_process_and_again_in_a_forked_o
     assert os.read(read, 16) == b"own"
 
 
-def test_a_gcs_client_gives_up_retrying_after_a_minute_unless_the_uri_says_otherwise():
+def test_a_gcs_client_gives_up_retrying_soon_unless_the_uri_says_otherwise():
     # Google's default is 15 minutes of retries inside C++, deaf to Ctrl-C; building the client needs no network
     import datetime as dt
 
