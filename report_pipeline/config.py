@@ -258,6 +258,9 @@ def _parse_repo(entry: Any, key: str, base_dir: Path) -> RepositoryConfig:
     if "path" in entry:
         if not isinstance(entry["path"], str) or not entry["path"]:
             raise ConfigError(f"{key}.path: must be a non-empty string")
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://|^git@", entry["path"]):
+            raise ConfigError(f"{key}.path: must be a local folder, not a URL (got {entry['path']!r}); "
+                              "for source = \"git\" clone it first (git clone URL FOLDER) and give the folder")
         repo_path = (base_dir / Path(entry["path"]).expanduser()).resolve()
     if source in ("sample", "git") and repo_path is None:
         raise ConfigError(f"{key}.path: required for source = {source!r}")
@@ -453,4 +456,7 @@ def _location(raw: dict, key: str, base_dir: Path, default: str) -> Path | str:
 
 def _path(raw: dict, key: str, base_dir: Path, default: str) -> Path:
     value = _str(raw, key, default)
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", value):  # Path() would make "s3://b" the local folder "s3:/b"
+        raise ConfigError(f"{key}: must be a local folder, not a URI (got {value!r}); "
+                          "publish the reports to a bucket by syncing this folder after each build")
     return (base_dir / Path(value).expanduser()).resolve()

@@ -109,6 +109,18 @@ def test_object_store_warehouse_is_kept_as_a_uri(tmp_path):
     assert config.warehouse_dir == "gs://bucket"
 
 
+def test_output_dir_is_a_local_folder_not_a_uri(tmp_path):
+    with pytest.raises(ConfigError, match="output_dir: must be a local folder, not a URI"):
+        load_config(write_config(tmp_path, output_dir='"s3://bucket/reports"'))
+
+
+@pytest.mark.parametrize("url", ["https://github.com/astral-sh/uv", "git@github.com:astral-sh/uv.git"])
+def test_a_git_repository_path_that_is_a_url_asks_for_a_clone(tmp_path, url):
+    repos = f'[[repositories]]\nname = "astral-sh/uv"\nsource = "git"\npath = "{url}"\n'
+    with pytest.raises(ConfigError, match=r"repositories\[0\]\.path: must be a local folder, not a URL .*git clone"):
+        load_config(write_config(tmp_path, repos=repos))
+
+
 @pytest.mark.parametrize(("uri", "told"), [
     ("s3://", "names no bucket"),  # once read as the local folder "s3:" beside the working directory
     ("s3:///prefix", "names no bucket"),
