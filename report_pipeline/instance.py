@@ -60,13 +60,19 @@ def dagster_home(config: Config) -> Path:
     else:
         base = config.path.resolve().parent if config.path else PROJECT_ROOT
         home = base / ".dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
     settings = home / "dagster.yaml"
-    if not settings.exists():
-        # the project's default instance settings: GitHub pool limit, run queue limits, no telemetry
-        template = PROJECT_ROOT / "deploy" / "dagster.yaml"
-        text = template.read_text(encoding="utf-8") if template.exists() else DEFAULT_SETTINGS
-        _write_atomic(settings, text)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        if not settings.exists():
+            # the project's default instance settings: GitHub pool limit, run queue limits, no telemetry
+            template = PROJECT_ROOT / "deploy" / "dagster.yaml"
+            text = template.read_text(encoding="utf-8") if template.exists() else DEFAULT_SETTINGS
+            _write_atomic(settings, text)
+    except OSError as exc:  # a file in the way, no permission, a read-only disk
+        where = f"DAGSTER_HOME={env}" if env else str(home)
+        raise InstanceSettingsError(
+            f"cannot use {where} as the Dagster instance folder: {exc.strerror or exc} "
+            f"({exc.filename or home}); point DAGSTER_HOME at a writable folder") from None
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ.setdefault(PLANNED_SUBSET_ENV, "1")
     return home

@@ -218,6 +218,16 @@ def test_instance_settings_that_cannot_be_used_are_told_in_a_line(project, monke
     assert not (project / "out").exists()  # nothing built
 
 
+def test_a_dagster_home_that_is_a_file_is_told_in_a_line(project, monkeypatch, capsys):
+    blocker = project / "not_a_folder"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv("DAGSTER_HOME", str(blocker))
+    assert main(["build", "--week", WEEK]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot use DAGSTER_HOME={blocker} as the Dagster instance folder: File exists" in err, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
 def test_the_ui_on_unusable_instance_settings_is_told_in_a_line_too(project, capsys):
     home = Path(os.environ["DAGSTER_HOME"])
     (home / "dagster.yaml").write_text("run_storage: [\n", encoding="utf-8")
