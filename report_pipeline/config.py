@@ -258,7 +258,7 @@ def _parse_repo(entry: Any, key: str, base_dir: Path) -> RepositoryConfig:
     if "path" in entry:
         if not isinstance(entry["path"], str) or not entry["path"]:
             raise ConfigError(f"{key}.path: must be a non-empty string")
-        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://|^git@", entry["path"]):
+        if _URI.match(entry["path"]) or entry["path"].startswith("git@"):
             raise ConfigError(f"{key}.path: must be a local folder, not a URL (got {entry['path']!r}); "
                               "for source = \"git\" clone it first (git clone URL FOLDER) and give the folder")
         repo_path = (base_dir / Path(entry["path"]).expanduser()).resolve()
@@ -434,12 +434,14 @@ def _bool(raw: dict, key: str, prefix: str) -> bool:
 
 # URI schemes pyarrow.fs opens as object storage (hdfs needs a JVM; file:// is a local path)
 OBJECT_STORES = ("s3", "gs", "gcs", "abfs", "abfss")
+# scheme://bucket/rest: what a location given as a URI looks like (Path() would make it local)
+_URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)(.*)$")
 
 
 def _location(raw: dict, key: str, base_dir: Path, default: str) -> Path | str:
     """A local path, or an object-store URI (``s3://bucket/prefix``) kept as written."""
     value = _str(raw, key, default)
-    uri = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)(.*)$", value)
+    uri = _URI.match(value)
     if uri is None:
         return _path(raw, key, base_dir, default)
     scheme, bucket, rest = uri.groups()
@@ -456,7 +458,7 @@ def _location(raw: dict, key: str, base_dir: Path, default: str) -> Path | str:
 
 def _path(raw: dict, key: str, base_dir: Path, default: str) -> Path:
     value = _str(raw, key, default)
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", value):  # Path() would make "s3://b" the local folder "s3:/b"
+    if _URI.match(value):  # Path() would make "s3://b" the local folder "s3:/b"
         raise ConfigError(f"{key}: must be a local folder, not a URI (got {value!r}); "
                           "publish the reports to a bucket by syncing this folder after each build")
     return (base_dir / Path(value).expanduser()).resolve()

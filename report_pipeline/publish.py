@@ -156,13 +156,20 @@ def _object_store(uri: str, pid: int) -> tuple[pafs.FileSystem, str]:
     # one client per process and URI (a forked process makes its own: the pid is in the key):
     # building one per call was a third of a range's IO time against S3. Arrow's filesystems
     # are thread-safe, and the AWS SDK behind S3 renews expiring credentials itself
-    if uri.startswith("s3://") and "allow_delayed_open" not in uri:
+    if uri.startswith("s3://"):
         # an object smaller than a multipart part is then uploaded with one PUT, not three
         # requests (create, part, complete); still published only when complete
-        uri += ("&" if "?" in uri else "?") + "allow_delayed_open=true"
-    if uri.startswith(("gs://", "gcs://")) and "retry_limit_seconds" not in uri:
+        uri = _with_option(uri, "allow_delayed_open", "true")
+    if uri.startswith(("gs://", "gcs://")):
         # Google's client retries a failing request for up to 15 minutes, inside C++ where
         # neither Ctrl-C nor SIGTERM reaches Python: missing credentials hung a build that
         # long. Half a minute of retries per request, then the run fails with Google's reason
-        uri += ("&" if "?" in uri else "?") + f"retry_limit_seconds={GCS_RETRY_SECONDS}"
+        uri = _with_option(uri, "retry_limit_seconds", str(GCS_RETRY_SECONDS))
     return pafs.FileSystem.from_uri(uri)
+
+
+def _with_option(uri: str, name: str, value: str) -> str:
+    """``uri`` with the query option ``name=value``, unless it sets ``name`` itself."""
+    if f"{name}=" in uri.partition("?")[2]:
+        return uri
+    return f"{uri}{'&' if '?' in uri else '?'}{name}={value}"

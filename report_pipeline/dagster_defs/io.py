@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import collections
 import os
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -205,33 +204,29 @@ class _WrittenTables:
     (and again for later weeks' trends); decoding the Parquet file again costs more than
     the write. A file replaced or removed since (another process, a rebuild) changes its
     inode, size or mtime and is read from disk. Arrow tables are immutable, and every read
-    makes a fresh DataFrame of it, so no caller shares state with another.
+    makes a fresh DataFrame of it, so no caller shares state with another. Only local disk
+    uses it, and local partitions are read and written one at a time (``ParquetWarehouse.threads``).
     """
 
     LIMIT = 2048  # partitions kept; a year of 6 assets for several repositories
 
     def __init__(self) -> None:
         self._tables: collections.OrderedDict[str, tuple[tuple, pa.Table]] = collections.OrderedDict()
-        self._lock = threading.Lock()  # partitions are written and read from several threads
 
     def put(self, path: str, table: pa.Table) -> None:
         stamp = _stamp(path)
         if stamp is not None:
-            with self._lock:
-                self._tables[path] = (stamp, table)
-                self._tables.move_to_end(path)
-                while len(self._tables) > self.LIMIT:
-                    self._tables.popitem(last=False)
+            self._tables[path] = (stamp, table)
+            self._tables.move_to_end(path)
+            while len(self._tables) > self.LIMIT:
+                self._tables.popitem(last=False)
 
     def get(self, path: str) -> pa.Table | None:
-        with self._lock:
-            held = self._tables.get(path)
+        held = self._tables.get(path)
         if held is None:
             return None
         if held[0] != _stamp(path):
-            with self._lock:
-                if self._tables.get(path) is held:
-                    del self._tables[path]
+            del self._tables[path]
             return None
         return held[1]
 
